@@ -4,7 +4,7 @@ use super::{Checker, ItemRef};
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::plan::{
     Delivery, ErrorPolicy, Format, RecordType, Setting, SinkConnector, SinkId, SinkPlan, SourceConnector, SourceId,
-    SourcePlan, StartFrom, Type, Writer, WriteMode,
+    SourcePlan, StartFrom, Type, WriteMode, Writer,
 };
 use crate::syntax::ast::{Ident, Item, OptionEntry, OptionValue, OptionValueKind, Options};
 use std::collections::HashMap;
@@ -30,8 +30,9 @@ impl Checker<'_> {
         for entry in &options.entries {
             let name = entry.name.node.as_str();
             if !allowed.contains(&name) {
-                let mut diagnostic = Diagnostic::error(Code::E0502, format!("unknown option `{name}` for a {connector} {role}"))
-                    .with_primary(entry.name.span, "unknown option");
+                let mut diagnostic =
+                    Diagnostic::error(Code::E0502, format!("unknown option `{name}` for a {connector} {role}"))
+                        .with_primary(entry.name.span, "unknown option");
                 diagnostic = match did_you_mean(name, allowed.iter().copied()) {
                     Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
                     None => diagnostic.with_help(format!(
@@ -88,7 +89,9 @@ impl Checker<'_> {
                     .collect();
                 match strings.as_slice() {
                     [Some(var)] => Some(Setting::Env { var: (*var).clone(), default: None }),
-                    [Some(var), Some(default)] => Some(Setting::Env { var: (*var).clone(), default: Some((*default).clone()) }),
+                    [Some(var), Some(default)] => {
+                        Some(Setting::Env { var: (*var).clone(), default: Some((*default).clone()) })
+                    }
                     _ => {
                         self.bad_value(
                             value,
@@ -187,16 +190,23 @@ impl Checker<'_> {
             }
             let connector = match sink.connector.node.as_str() {
                 "kafka" => {
-                    let set = self.option_set(&sink.options, &["topic", "format", "key", "delivery", "brokers"], "kafka", "sink");
+                    let set = self.option_set(
+                        &sink.options,
+                        &["topic", "format", "key", "delivery", "brokers"],
+                        "kafka",
+                        "sink",
+                    );
                     let topic = set.get("topic").and_then(|e| self.setting(&e.value));
                     if set.get("topic").is_none() {
                         self.missing_option(&sink.options, &sink.name, "`topic`", "topic: \"name\"");
                     }
                     let brokers = set.get("brokers").and_then(|e| self.setting(&e.value));
-                    let delivery = match set.get("delivery").and_then(|e| self.word(&e.value, &["exactly_once", "at_least_once"])) {
-                        Some("at_least_once") => Delivery::AtLeastOnce,
-                        _ => Delivery::ExactlyOnce,
-                    };
+                    let delivery =
+                        match set.get("delivery").and_then(|e| self.word(&e.value, &["exactly_once", "at_least_once"]))
+                        {
+                            Some("at_least_once") => Delivery::AtLeastOnce,
+                            _ => Delivery::ExactlyOnce,
+                        };
                     let key = set.get("key").and_then(|e| self.field_word(&e.value));
                     let format = self.format(&set, &["json", "csv", "text"]);
                     let key_name = key.as_ref().map(|k| k.node.clone());
@@ -221,7 +231,8 @@ impl Checker<'_> {
                     (SinkConnector::File { path: path.unwrap_or(Setting::Literal(String::new())) }, format)
                 }
                 "postgres" => {
-                    let set = self.option_set(&sink.options, &["url", "table", "mode", "key", "create"], "postgres", "sink");
+                    let set =
+                        self.option_set(&sink.options, &["url", "table", "mode", "key", "create"], "postgres", "sink");
                     let url = set.get("url").and_then(|e| self.setting(&e.value));
                     if set.get("url").is_none() {
                         self.missing_option(&sink.options, &sink.name, "`url`", "url: env(\"PG_URL\")");
@@ -238,15 +249,24 @@ impl Checker<'_> {
                     let mut keys = Vec::new();
                     if let Some(entry) = set.get("key") {
                         match &entry.value.kind {
-                            OptionValueKind::List(values) => keys.extend(values.iter().filter_map(|v| self.field_word(v))),
+                            OptionValueKind::List(values) => {
+                                keys.extend(values.iter().filter_map(|v| self.field_word(v)))
+                            }
                             OptionValueKind::Word(_) => keys.extend(self.field_word(&entry.value)),
-                            _ => self.bad_value(&entry.value, "a list of fields", Some("write `key: [field, ...]`".into())),
+                            _ => self.bad_value(
+                                &entry.value,
+                                "a list of fields",
+                                Some("write `key: [field, ...]`".into()),
+                            ),
                         }
                     }
                     if mode == WriteMode::Upsert && set.get("key").is_none() {
                         self.report(
                             Diagnostic::error(Code::E0509, "`mode: upsert` needs a `key`")
-                                .with_primary(set.get("mode").map_or(sink.name.span, |e| e.value.span), "upsert without a key")
+                                .with_primary(
+                                    set.get("mode").map_or(sink.name.span, |e| e.value.span),
+                                    "upsert without a key",
+                                )
                                 .with_help("add the columns that identify a row: `key: [field, ...]`"),
                         );
                     }
@@ -268,9 +288,13 @@ impl Checker<'_> {
                     (SinkConnector::Stdout, self.format(&set, &["json", "csv"]))
                 }
                 _ => {
-                    self.unknown(Code::E0501, "sink connector", &sink.connector, SINK_CONNECTORS.to_vec(), Some(
-                        "sinks write `to kafka`, `to file`, `to postgres` or `to stdout`".into(),
-                    ));
+                    self.unknown(
+                        Code::E0501,
+                        "sink connector",
+                        &sink.connector,
+                        SINK_CONNECTORS.to_vec(),
+                        Some("sinks write `to kafka`, `to file`, `to postgres` or `to stdout`".into()),
+                    );
                     (SinkConnector::Stdout, Format::Json)
                 }
             };
@@ -304,9 +328,14 @@ impl Checker<'_> {
                 Type::Error => RecordType::anonymous(Vec::new()),
                 other => {
                     self.report(
-                        Diagnostic::error(Code::E0507, format!("source `{}` has type `{other}`, which is not a record", source.name.node))
-                            .with_primary(source.ty.span, "expected a schema or a record type")
-                            .with_help("declare the record: `schema Event { field: type, ... }`, or `{ line: string }` for text"),
+                        Diagnostic::error(
+                            Code::E0507,
+                            format!("source `{}` has type `{other}`, which is not a record", source.name.node),
+                        )
+                        .with_primary(source.ty.span, "expected a schema or a record type")
+                        .with_help(
+                            "declare the record: `schema Event { field: type, ... }`, or `{ line: string }` for text",
+                        ),
                     );
                     RecordType::anonymous(Vec::new())
                 }
@@ -330,9 +359,15 @@ impl Checker<'_> {
                             OptionValueKind::List(values) if !values.is_empty() => {
                                 topics.extend(values.iter().filter_map(|v| self.setting(v)))
                             }
-                            _ => self.bad_value(&list.value, "a non-empty list of topic names", Some("write `topics: [\"a\", \"b\"]`".into())),
+                            _ => self.bad_value(
+                                &list.value,
+                                "a non-empty list of topic names",
+                                Some("write `topics: [\"a\", \"b\"]`".into()),
+                            ),
                         },
-                        (None, None) => self.missing_option(&source.options, &source.name, "`topic` or `topics`", "topic: \"name\""),
+                        (None, None) => {
+                            self.missing_option(&source.options, &source.name, "`topic` or `topics`", "topic: \"name\"")
+                        }
                     }
                     let start = match set.get("start").and_then(|e| self.word(&e.value, &["earliest", "latest"])) {
                         Some("latest") => StartFrom::Latest,
@@ -352,37 +387,47 @@ impl Checker<'_> {
                     (SourceConnector::File { path: path.unwrap_or(Setting::Literal(String::new())) }, set)
                 }
                 _ => {
-                    self.unknown(Code::E0501, "source connector", &source.connector, SOURCE_CONNECTORS.to_vec(), Some(
-                        "sources read `from kafka` or `from file`".into(),
-                    ));
+                    self.unknown(
+                        Code::E0501,
+                        "source connector",
+                        &source.connector,
+                        SOURCE_CONNECTORS.to_vec(),
+                        Some("sources read `from kafka` or `from file`".into()),
+                    );
                     let set = self.option_set(&source.options, &[], "unknown", "source");
                     (SourceConnector::File { path: Setting::Literal(String::new()) }, set)
                 }
             };
             let format = self.format(&set, &["json", "csv", "text"]);
             self.check_format_holds(format, &record, source.ty.span, &source.name.node, "source");
-            let event_time = set.get("event_time").and_then(|e| self.field_word(&e.value)).and_then(|field| {
-                match record.field(&field.node).map(|f| &f.ty) {
-                    Some(Type::Timestamp) => Some(field.node),
-                    Some(Type::Error) => None,
-                    Some(other) => {
-                        let mut d = Diagnostic::error(Code::E0406, format!("`event_time` field `{}` has type `{other}`", field.node))
+            let event_time =
+                set.get("event_time").and_then(|e| self.field_word(&e.value)).and_then(|field| {
+                    match record.field(&field.node).map(|f| &f.ty) {
+                        Some(Type::Timestamp) => Some(field.node),
+                        Some(Type::Error) => None,
+                        Some(other) => {
+                            let mut d = Diagnostic::error(
+                                Code::E0406,
+                                format!("`event_time` field `{}` has type `{other}`", field.node),
+                            )
                             .with_primary(field.span, "expected a `timestamp` field");
-                        d = if matches!(other, Type::Optional(inner) if **inner == Type::Timestamp) {
-                            d.with_help("the event time must be present in every record: make the field `timestamp`")
-                        } else {
-                            d.with_help("declare the field as `timestamp` (epoch millis or RFC 3339 in the data)")
-                        };
-                        self.report(d);
-                        None
+                            d = if matches!(other, Type::Optional(inner) if **inner == Type::Timestamp) {
+                                d.with_help(
+                                    "the event time must be present in every record: make the field `timestamp`",
+                                )
+                            } else {
+                                d.with_help("declare the field as `timestamp` (epoch millis or RFC 3339 in the data)")
+                            };
+                            self.report(d);
+                            None
+                        }
+                        None if record.fields.is_empty() => None,
+                        None => {
+                            self.unknown_record_field(Code::E0406, &field, &record, "the source's record");
+                            None
+                        }
                     }
-                    None if record.fields.is_empty() => None,
-                    None => {
-                        self.unknown_record_field(Code::E0406, &field, &record, "the source's record");
-                        None
-                    }
-                }
-            });
+                });
             let key = set.get("key").and_then(|e| self.field_word(&e.value)).and_then(|field| {
                 if record.field(&field.node).is_some() || record.fields.is_empty() {
                     Some(field.node)
@@ -448,7 +493,14 @@ impl Checker<'_> {
     }
 
     /// Reports a record the format cannot represent.
-    pub(crate) fn check_format_holds(&self, format: Format, record: &RecordType, span: crate::source::Span, name: &str, role: &str) {
+    pub(crate) fn check_format_holds(
+        &self,
+        format: Format,
+        record: &RecordType,
+        span: crate::source::Span,
+        name: &str,
+        role: &str,
+    ) {
         if record.has_error() {
             return;
         }
@@ -467,12 +519,18 @@ impl Checker<'_> {
                 );
             }
             Format::Text => {
-                let ok = record.fields.len() == 1 && record.fields[0].name == "line" && record.fields[0].ty == Type::String;
+                let ok =
+                    record.fields.len() == 1 && record.fields[0].name == "line" && record.fields[0].ty == Type::String;
                 if !ok {
                     self.report(
-                        Diagnostic::error(Code::E0506, format!("`format: text` cannot hold the records of {role} `{name}`"))
-                            .with_primary(span, format!("records are {}", record.structure()))
-                            .with_help("text records are exactly `{ line: string }`; use `format: json` or `select { line: ... }`"),
+                        Diagnostic::error(
+                            Code::E0506,
+                            format!("`format: text` cannot hold the records of {role} `{name}`"),
+                        )
+                        .with_primary(span, format!("records are {}", record.structure()))
+                        .with_help(
+                            "text records are exactly `{ line: string }`; use `format: json` or `select { line: ... }`",
+                        ),
                     );
                 }
             }
@@ -496,10 +554,15 @@ impl Checker<'_> {
                     consistent = false;
                     let sink = &self.plan.sinks[id.0];
                     self.report(
-                        Diagnostic::error(Code::E0312, format!("sink `{}` receives records of different types", sink.name))
-                            .with_primary(*span, format!("sends {}", record.structure()))
-                            .with_secondary(first_span, format!("sends {}", first_record.structure()))
-                            .with_help("a sink has one record type: `select` the same fields in every pipeline that writes to it"),
+                        Diagnostic::error(
+                            Code::E0312,
+                            format!("sink `{}` receives records of different types", sink.name),
+                        )
+                        .with_primary(*span, format!("sends {}", record.structure()))
+                        .with_secondary(first_span, format!("sends {}", first_record.structure()))
+                        .with_help(
+                            "a sink has one record type: `select` the same fields in every pipeline that writes to it",
+                        ),
                     );
                 }
             }
@@ -508,10 +571,19 @@ impl Checker<'_> {
                 self.check_format_holds(sink.format, &first_record, first_span, &sink.name, "sink");
                 for key in self.sink_keys.get(&id).into_iter().flatten() {
                     match first_record.field(&key.node) {
-                        None if !first_record.has_error() => {
-                            self.unknown_record_field(Code::E0508, key, &first_record, &format!("the records sent to `{}`", sink.name))
-                        }
-                        Some(field) if field.ty.is_optional() && matches!(sink.connector, SinkConnector::Postgres { mode: WriteMode::Upsert, .. }) => {
+                        None if !first_record.has_error() => self.unknown_record_field(
+                            Code::E0508,
+                            key,
+                            &first_record,
+                            &format!("the records sent to `{}`", sink.name),
+                        ),
+                        Some(field)
+                            if field.ty.is_optional()
+                                && matches!(
+                                    sink.connector,
+                                    SinkConnector::Postgres { mode: WriteMode::Upsert, .. }
+                                ) =>
+                        {
                             self.report(
                                 Diagnostic::error(Code::E0306, format!("upsert key `{}` is optional", key.node))
                                     .with_primary(key.span, format!("`{}` has type `{}`", key.node, field.ty))

@@ -51,6 +51,7 @@ pub(crate) fn widen(expr: TExpr) -> TExpr {
 
 /// The common type of two branches (`if`, `??`, `coalesce`), widening int to float.
 /// None when they do not unify.
+#[allow(clippy::result_large_err, reason = "the Err hands both operands back for the diagnostic; not a hot path")]
 pub(crate) fn unify(a: TExpr, b: TExpr) -> Result<(TExpr, TExpr, Type), (TExpr, TExpr)> {
     let optional = a.ty.is_optional() || b.ty.is_optional();
     let (base_a, base_b) = (a.ty.non_optional().clone(), b.ty.non_optional().clone());
@@ -151,8 +152,11 @@ impl Checker<'_> {
                     _ => {
                         let expected = if *op == UnaryOp::Not { "`bool`" } else { "a number or a duration" };
                         self.report(
-                            Diagnostic::error(Code::E0302, format!("cannot apply `{}` to `{}`", op.symbol(), operand.ty))
-                                .with_primary(operand.span, format!("expected {expected}, found `{}`", operand.ty)),
+                            Diagnostic::error(
+                                Code::E0302,
+                                format!("cannot apply `{}` to `{}`", op.symbol(), operand.ty),
+                            )
+                            .with_primary(operand.span, format!("expected {expected}, found `{}`", operand.ty)),
                         );
                         return error_expr(span);
                     }
@@ -166,7 +170,9 @@ impl Checker<'_> {
                 let then = self.expr(then, scope);
                 let otherwise = self.expr(otherwise, scope);
                 match unify(then, otherwise) {
-                    Ok((then, otherwise, ty)) => texpr(ty, span, TExprKind::If(Box::new(cond), Box::new(then), Box::new(otherwise))),
+                    Ok((then, otherwise, ty)) => {
+                        texpr(ty, span, TExprKind::If(Box::new(cond), Box::new(then), Box::new(otherwise)))
+                    }
                     Err((then, otherwise)) => {
                         self.report(
                             Diagnostic::error(Code::E0318, "`if` branches have different types")
@@ -210,7 +216,9 @@ impl Checker<'_> {
                     self.report(
                         Diagnostic::error(Code::E0314, format!("field `{name}` is used outside an aggregate function"))
                             .with_primary(span, "not a group key, and not inside an aggregate")
-                            .with_help(format!("aggregate it (e.g. `first({name})`, `max({name})`), or add it to `group by`")),
+                            .with_help(format!(
+                                "aggregate it (e.g. `first({name})`, `max({name})`), or add it to `group by`"
+                            )),
                     );
                     return error_expr(span);
                 }
@@ -279,7 +287,9 @@ impl Checker<'_> {
             this.report(diagnostic);
             error_expr(span)
         };
-        let node = |ty: Type, op: BinOp, lhs: TExpr, rhs: TExpr| texpr(ty, span, TExprKind::Binary(op, Box::new(lhs), Box::new(rhs)));
+        let node = |ty: Type, op: BinOp, lhs: TExpr, rhs: TExpr| {
+            texpr(ty, span, TExprKind::Binary(op, Box::new(lhs), Box::new(rhs)))
+        };
         match op {
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => {
                 let bop = match op {
@@ -306,10 +316,12 @@ impl Checker<'_> {
                     }
                     (BinaryOp::Sub, Timestamp, Duration) => node(Timestamp.optional_if(optional), bop, lhs, rhs),
                     (BinaryOp::Sub, Timestamp, Timestamp) => node(Duration.optional_if(optional), bop, lhs, rhs),
-                    (BinaryOp::Add | BinaryOp::Sub, Duration, Duration) => node(Duration.optional_if(optional), bop, lhs, rhs),
-                    (BinaryOp::Mul, Duration, Int) | (BinaryOp::Mul, Int, Duration) | (BinaryOp::Div, Duration, Int) => {
+                    (BinaryOp::Add | BinaryOp::Sub, Duration, Duration) => {
                         node(Duration.optional_if(optional), bop, lhs, rhs)
                     }
+                    (BinaryOp::Mul, Duration, Int)
+                    | (BinaryOp::Mul, Int, Duration)
+                    | (BinaryOp::Div, Duration, Int) => node(Duration.optional_if(optional), bop, lhs, rhs),
                     (BinaryOp::Add, String, _) | (BinaryOp::Add, _, String) => {
                         let other = if l == String { &rhs } else { &lhs };
                         let text = self.snippet(other.span);
@@ -353,9 +365,12 @@ impl Checker<'_> {
                             node(ty, bop, lhs, rhs)
                         } else {
                             self.report(
-                                Diagnostic::error(Code::E0321, format!("cannot compare values of type `{a}` with `{}`", op.symbol()))
-                                    .with_primary(span, if ordering { "not an ordered type" } else { "not a scalar type" })
-                                    .with_help("compare a scalar field of it instead"),
+                                Diagnostic::error(
+                                    Code::E0321,
+                                    format!("cannot compare values of type `{a}` with `{}`", op.symbol()),
+                                )
+                                .with_primary(span, if ordering { "not an ordered type" } else { "not a scalar type" })
+                                .with_help("compare a scalar field of it instead"),
                             );
                             error_expr(span)
                         }

@@ -49,7 +49,13 @@ pub fn signature(builtin: Builtin) -> &'static str {
 fn arity(builtin: Builtin) -> (usize, usize) {
     match builtin {
         Builtin::Now => (0, 0),
-        Builtin::Lower | Builtin::Upper | Builtin::Trim | Builtin::Len | Builtin::Abs | Builtin::Floor | Builtin::Ceil => (1, 1),
+        Builtin::Lower
+        | Builtin::Upper
+        | Builtin::Trim
+        | Builtin::Len
+        | Builtin::Abs
+        | Builtin::Floor
+        | Builtin::Ceil => (1, 1),
         Builtin::Int | Builtin::Float | Builtin::String | Builtin::ParseInt | Builtin::ParseFloat => (1, 1),
         Builtin::IsNull | Builtin::Millis | Builtin::ToTimestamp => (1, 1),
         Builtin::Round => (1, 2),
@@ -86,9 +92,17 @@ impl Checker<'_> {
             let checked: Vec<TExpr> = args.iter().map(|arg| self.expr(arg, scope)).collect();
             if checked.len() != params.len() {
                 self.report(
-                    Diagnostic::error(Code::E0304, format!("`{fname}` takes {} argument{}, but {} were given", params.len(), plural(params.len()), checked.len()))
-                        .with_primary(span, format!("expected {} argument{}", params.len(), plural(params.len())))
-                        .with_secondary(ext.span, "declared here"),
+                    Diagnostic::error(
+                        Code::E0304,
+                        format!(
+                            "`{fname}` takes {} argument{}, but {} were given",
+                            params.len(),
+                            plural(params.len()),
+                            checked.len()
+                        ),
+                    )
+                    .with_primary(span, format!("expected {} argument{}", params.len(), plural(params.len())))
+                    .with_secondary(ext.span, "declared here"),
                 );
                 return error_expr(span);
             }
@@ -104,7 +118,13 @@ impl Checker<'_> {
         for arg in args {
             self.expr(arg, scope);
         }
-        self.unknown(Code::E0205, "function", name, candidates, Some("declare Rust functions with `extern fn name(arg: type) -> type`".into()));
+        self.unknown(
+            Code::E0205,
+            "function",
+            name,
+            candidates,
+            Some("declare Rust functions with `extern fn name(arg: type) -> type`".into()),
+        );
         error_expr(span)
     }
 
@@ -122,7 +142,10 @@ impl Checker<'_> {
             );
             return arg;
         }
-        if expected.non_optional() == &Type::Float && actual.non_optional() == &Type::Int && (expected.is_optional() || !actual.is_optional()) {
+        if expected.non_optional() == &Type::Float
+            && actual.non_optional() == &Type::Int
+            && (expected.is_optional() || !actual.is_optional())
+        {
             return widen(arg);
         }
         if expected.is_optional() && (actual == Type::Null || actual.same_shape(expected.non_optional())) {
@@ -149,12 +172,18 @@ impl Checker<'_> {
             };
             let mut diagnostic = Diagnostic::error(
                 Code::E0304,
-                format!("`{}` takes {expected}, but {} {} given", name.node, args.len(), if args.len() == 1 { "was" } else { "were" }),
+                format!(
+                    "`{}` takes {expected}, but {} {} given",
+                    name.node,
+                    args.len(),
+                    if args.len() == 1 { "was" } else { "were" }
+                ),
             )
             .with_primary(span, format!("expected {expected}"))
             .with_help(format!("the signature is `{}`", signature(builtin)));
             if matches!(builtin, Builtin::Min | Builtin::Max) && args.len() == 1 {
-                diagnostic = diagnostic.with_note("with one argument it is an aggregate, allowed only inside `aggregate`");
+                diagnostic =
+                    diagnostic.with_note("with one argument it is an aggregate, allowed only inside `aggregate`");
             }
             self.report(diagnostic);
             return error_expr(span);
@@ -189,15 +218,17 @@ impl Checker<'_> {
             Builtin::Contains => match (&base[0], &base[1]) {
                 (String, String) => Bool,
                 (String, _) => return bad(1, "`string`"),
-                (List(element), other) if element.non_optional().same_shape(other) || (**element == Float && *other == Int) => Bool,
+                (List(element), other)
+                    if element.non_optional().same_shape(other) || (**element == Float && *other == Int) =>
+                {
+                    Bool
+                }
                 (List(element), _) => return bad(1, &format!("`{element}` (the list's element type)")),
                 _ => return bad(0, "`string` or a list"),
             },
             Builtin::StartsWith | Builtin::EndsWith => {
-                for i in 0..2 {
-                    if base[i] != String {
-                        return bad(i, "`string`");
-                    }
+                if let Some(i) = base.iter().position(|t| *t != String) {
+                    return bad(i, "`string`");
                 }
                 Bool
             }
@@ -205,10 +236,8 @@ impl Checker<'_> {
                 if base[0] != String {
                     return bad(0, "`string`");
                 }
-                for i in 1..args.len() {
-                    if base[i] != Int {
-                        return bad(i, "`int`");
-                    }
+                if let Some(i) = base.iter().skip(1).position(|t| *t != Int) {
+                    return bad(i + 1, "`int`");
                 }
                 String
             }
@@ -221,10 +250,8 @@ impl Checker<'_> {
                 String
             }
             Builtin::Split => {
-                for i in 0..2 {
-                    if base[i] != String {
-                        return bad(i, "`string`");
-                    }
+                if let Some(i) = base.iter().position(|t| *t != String) {
+                    return bad(i, "`string`");
                 }
                 List(Box::new(String))
             }
@@ -237,7 +264,7 @@ impl Checker<'_> {
                     Ok(re) => re.captures_len() - 1,
                     Err(error) => {
                         let detail = error.to_string();
-                        let last = detail.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("").trim().to_string();
+                        let last = detail.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
                         self.report(
                             Diagnostic::error(Code::E0316, "invalid regular expression")
                                 .with_primary(args[1].span, last)
@@ -262,7 +289,10 @@ impl Checker<'_> {
                     if group < 0 || group as usize > groups {
                         self.report(
                             Diagnostic::error(Code::E0320, format!("the regex has no group {group}"))
-                                .with_primary(group_arg.span, format!("the pattern has {groups} group{}", plural(groups)))
+                                .with_primary(
+                                    group_arg.span,
+                                    format!("the pattern has {groups} group{}", plural(groups)),
+                                )
                                 .with_help("group 0 is the whole match; groups count `(` from 1"),
                         );
                         return error_expr(span);
@@ -295,12 +325,20 @@ impl Checker<'_> {
                 let b = args.pop().expect("arity checked");
                 let a = args.pop().expect("arity checked");
                 return match unify(a, b) {
-                    Ok((a, b, ty)) if matches!(ty.non_optional(), Int | Float | String | Timestamp | Duration) => call(ty, vec![a, b]),
+                    Ok((a, b, ty)) if matches!(ty.non_optional(), Int | Float | String | Timestamp | Duration) => {
+                        call(ty, vec![a, b])
+                    }
                     Ok((a, b, _)) | Err((a, b)) => {
                         self.report(
-                            Diagnostic::error(Code::E0305, format!("`{}` needs two values of one ordered type, found `{}` and `{}`", name.node, a.ty, b.ty))
-                                .with_primary(span, "cannot compare these")
-                                .with_help(format!("the signature is `{}`", signature(builtin))),
+                            Diagnostic::error(
+                                Code::E0305,
+                                format!(
+                                    "`{}` needs two values of one ordered type, found `{}` and `{}`",
+                                    name.node, a.ty, b.ty
+                                ),
+                            )
+                            .with_primary(span, "cannot compare these")
+                            .with_help(format!("the signature is `{}`", signature(builtin))),
                         );
                         error_expr(span)
                     }
@@ -362,23 +400,25 @@ impl Checker<'_> {
                 Timestamp | Duration => Int,
                 _ => return bad(0, "`timestamp` or `duration`"),
             },
-            Builtin::ToTimestamp => match &base[0] {
-                Int => Timestamp,
-                String => {
-                    if let TExprKind::Literal(Literal::String(text)) = &args[0].kind {
-                        if crate::time::parse_rfc3339(text).is_none() {
-                            self.report(
+            Builtin::ToTimestamp => {
+                match &base[0] {
+                    Int => Timestamp,
+                    String => {
+                        if let TExprKind::Literal(Literal::String(text)) = &args[0].kind {
+                            if crate::time::parse_rfc3339(text).is_none() {
+                                self.report(
                                 Diagnostic::error(Code::E0320, "invalid RFC 3339 timestamp")
                                     .with_primary(args[0].span, "cannot be parsed")
                                     .with_help("write it like \"2026-11-24T14:40:00Z\" or \"2026-11-24T14:40:00.000+01:00\""),
                             );
-                            return error_expr(span);
+                                return error_expr(span);
+                            }
                         }
+                        Timestamp
                     }
-                    Timestamp
+                    _ => return bad(0, "`int` (epoch millis) or `string` (RFC 3339)"),
                 }
-                _ => return bad(0, "`int` (epoch millis) or `string` (RFC 3339)"),
-            },
+            }
             Builtin::DateTrunc => {
                 let Some(unit) = self.string_literal(&args[0], "the unit") else { return error_expr(span) };
                 if !["second", "minute", "hour", "day"].contains(&unit.as_str()) {
@@ -432,7 +472,10 @@ impl Checker<'_> {
                     .with_help("use it in `group by KEYS aggregate { name: ... }`")
             };
             if matches!(fname, "min" | "max") {
-                diagnostic = diagnostic.with_note(format!("for the {} of two values, write `{fname}(a, b)`", if fname == "min" { "smaller" } else { "larger" }));
+                diagnostic = diagnostic.with_note(format!(
+                    "for the {} of two values, write `{fname}(a, b)`",
+                    if fname == "min" { "smaller" } else { "larger" }
+                ));
             }
             self.report(diagnostic);
             return error_expr(span);
@@ -443,7 +486,11 @@ impl Checker<'_> {
             self.report(
                 Diagnostic::error(Code::E0304, format!("`{fname}` takes {expected}, but {} were given", args.len()))
                     .with_primary(span, format!("expected {expected}"))
-                    .with_help(if fname == "count" { "`count()` counts rows, `count(x)` counts non-null values of x" } else { "aggregates take one expression, e.g. `sum(bytes)`" }),
+                    .with_help(if fname == "count" {
+                        "`count()` counts rows, `count(x)` counts non-null values of x"
+                    } else {
+                        "aggregates take one expression, e.g. `sum(bytes)`"
+                    }),
             );
             return error_expr(span);
         }

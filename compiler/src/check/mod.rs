@@ -10,7 +10,7 @@ mod stages;
 mod types;
 
 use crate::diagnostics::{did_you_mean, Code, Diagnostic, Diagnostics};
-use crate::plan::{ExternPlan, Literal, ParamPlan, RecordType, SinkId, SourceId, TypedPlan, Type, Writer};
+use crate::plan::{ExternPlan, Literal, ParamPlan, RecordType, SinkId, SourceId, Type, TypedPlan, Writer};
 use crate::source::Span;
 use crate::syntax::ast::{self, Item, Program};
 use std::cell::RefCell;
@@ -53,6 +53,9 @@ pub fn check(program: &Program, source_text: &str, options: &CheckOptions) -> Re
     }
 }
 
+/// One writer's records into a sink: who, what type, where in the program.
+type SinkWrite = (Writer, RecordType, Span);
+
 /// What a top-level name refers to.
 #[derive(Clone, Copy, Debug)]
 enum ItemRef<'a> {
@@ -81,7 +84,7 @@ pub(crate) struct Checker<'a> {
     /// Sinks' `key` options, checked once the sink's record type is known.
     sink_keys: HashMap<SinkId, Vec<ast::Ident>>,
     /// What writes to each sink: (writer, record type, where).
-    sink_writes: RefCell<HashMap<SinkId, Vec<(Writer, RecordType, Span)>>>,
+    sink_writes: RefCell<HashMap<SinkId, Vec<SinkWrite>>>,
     used_sources: RefCell<HashSet<SourceId>>,
 }
 
@@ -131,7 +134,9 @@ impl<'a> Checker<'a> {
                     Diagnostic::error(Code::E0206, format!("the name `{}` is declared twice", name.node))
                         .with_primary(name.span, format!("second {} named `{}`", item.kind(), name.node))
                         .with_secondary(previous_span, "first declared here")
-                        .with_help("schemas, params, sources, sinks, extern fns and pipelines share one namespace: rename one"),
+                        .with_help(
+                            "schemas, params, sources, sinks, extern fns and pipelines share one namespace: rename one",
+                        ),
                 );
                 continue;
             }
@@ -247,16 +252,22 @@ impl<'a> Checker<'a> {
             match (&self.options.mode, &ext.path) {
                 (Mode::Macro, _) => {}
                 (_, None) => self.report(
-                    Diagnostic::error(Code::E0601, format!("`extern fn {}` does not say where its Rust code is", ext.name.node))
-                        .with_primary(ext.name.span, "no `from \"file.rs\"`")
-                        .with_help(format!("add the Rust file that defines it: `... from \"udf/{}.rs\"`", ext.name.node)),
+                    Diagnostic::error(
+                        Code::E0601,
+                        format!("`extern fn {}` does not say where its Rust code is", ext.name.node),
+                    )
+                    .with_primary(ext.name.span, "no `from \"file.rs\"`")
+                    .with_help(format!("add the Rust file that defines it: `... from \"udf/{}.rs\"`", ext.name.node)),
                 ),
                 (Mode::FileIn(dir), Some(path)) => {
                     if !dir.join(&path.node).is_file() {
                         self.report(
                             Diagnostic::error(Code::E0602, format!("Rust file `{}` not found", path.node))
                                 .with_primary(path.span, "no such file")
-                                .with_note(format!("paths are relative to the directory of the .pipe file ({})", dir.display()))
+                                .with_note(format!(
+                                    "paths are relative to the directory of the .pipe file ({})",
+                                    dir.display()
+                                ))
                                 .with_help("create the file, or fix the path"),
                         );
                     }
@@ -309,11 +320,16 @@ impl<'a> Checker<'a> {
             }
         }
         for (i, pipeline) in self.plan.pipelines.iter().enumerate() {
-            if pipeline.output == crate::plan::Output::Stream && self.plan.readers_of(crate::plan::PipelineId(i)).is_empty() {
+            if pipeline.output == crate::plan::Output::Stream
+                && self.plan.readers_of(crate::plan::PipelineId(i)).is_empty()
+            {
                 self.report(
-                    Diagnostic::warning(Code::W0005, format!("pipeline `{}` has no `to` and no pipeline reads it", pipeline.name))
-                        .with_primary(self.item_span(&pipeline.name), "its records go nowhere")
-                        .with_help(format!("end it with `| to SINK`, or read it with `from {}`", pipeline.name)),
+                    Diagnostic::warning(
+                        Code::W0005,
+                        format!("pipeline `{}` has no `to` and no pipeline reads it", pipeline.name),
+                    )
+                    .with_primary(self.item_span(&pipeline.name), "its records go nowhere")
+                    .with_help(format!("end it with `| to SINK`, or read it with `from {}`", pipeline.name)),
                 );
             }
         }

@@ -36,7 +36,8 @@ impl<'a> Checker<'a> {
     /// Pipelines ordered so every stream comes before its readers; cycles reported
     /// (pipelines on a cycle are left out of the order).
     fn dependency_order(&self, pipelines: &[&'a ast::Pipeline]) -> Vec<&'a ast::Pipeline> {
-        let by_name: HashMap<&str, usize> = pipelines.iter().enumerate().map(|(i, p)| (p.name.node.as_str(), i)).collect();
+        let by_name: HashMap<&str, usize> =
+            pipelines.iter().enumerate().map(|(i, p)| (p.name.node.as_str(), i)).collect();
         #[derive(Clone, Copy, PartialEq)]
         enum Mark {
             New,
@@ -66,17 +67,31 @@ impl<'a> Checker<'a> {
                         }
                         Mark::Active => {
                             let cycle_start = stack.iter().position(|(n, _)| *n == dep).unwrap_or(0);
-                            let names: Vec<&str> = stack[cycle_start..].iter().map(|(n, _)| pipelines[*n].name.node.as_str()).collect();
-                            let mut diagnostic = Diagnostic::error(Code::E0208, format!("pipelines read each other in a cycle: {} -> {}", names.join(" -> "), dep_ident.node))
-                                .with_primary(dep_ident.span, format!("`{}` reads `{}` here", pipelines[node].name.node, dep_ident.node));
+                            let names: Vec<&str> =
+                                stack[cycle_start..].iter().map(|(n, _)| pipelines[*n].name.node.as_str()).collect();
+                            let mut diagnostic = Diagnostic::error(
+                                Code::E0208,
+                                format!(
+                                    "pipelines read each other in a cycle: {} -> {}",
+                                    names.join(" -> "),
+                                    dep_ident.node
+                                ),
+                            )
+                            .with_primary(
+                                dep_ident.span,
+                                format!("`{}` reads `{}` here", pipelines[node].name.node, dep_ident.node),
+                            );
                             for (n, _) in &stack[cycle_start..] {
                                 marks[*n] = Mark::Broken;
                                 if *n != node {
-                                    diagnostic = diagnostic.with_secondary(pipelines[*n].name.span, "part of the cycle");
+                                    diagnostic =
+                                        diagnostic.with_secondary(pipelines[*n].name.span, "part of the cycle");
                                 }
                             }
                             marks[dep] = Mark::Broken;
-                            self.report(diagnostic.with_help("a pipeline cannot read its own output; break the cycle by reading a source instead"));
+                            self.report(diagnostic.with_help(
+                                "a pipeline cannot read its own output; break the cycle by reading a source instead",
+                            ));
                         }
                         Mark::Done | Mark::Broken => {}
                     }
@@ -92,7 +107,12 @@ impl<'a> Checker<'a> {
         order
     }
 
-    fn check_pipeline(&self, pipeline: &'a ast::Pipeline, id: PipelineId, ids: &HashMap<&str, PipelineId>) -> Option<PipelinePlan> {
+    fn check_pipeline(
+        &self,
+        pipeline: &'a ast::Pipeline,
+        id: PipelineId,
+        ids: &HashMap<&str, PipelineId>,
+    ) -> Option<PipelinePlan> {
         let mut inputs = Vec::new();
         let mut flows: Vec<(Flow, &ast::Ident)> = Vec::new();
         let mut broken = false;
@@ -121,7 +141,10 @@ impl<'a> Checker<'a> {
                     } else if let Some(&stream) = ids.get(name.node.as_str()) {
                         let plan = &self.plan.pipelines[stream.0];
                         inputs.push(Input::Stream(stream));
-                        flows.push((Flow { record: plan.output_record.clone(), event_time: plan.event_time.clone() }, name));
+                        flows.push((
+                            Flow { record: plan.output_record.clone(), event_time: plan.event_time.clone() },
+                            name,
+                        ));
                     } else {
                         broken = true; // on a cycle, already reported
                     }
@@ -146,7 +169,13 @@ impl<'a> Checker<'a> {
                         ItemRef::Pipeline(p) => writes_to_sink(p).is_none(),
                         _ => false,
                     });
-                    self.unknown(Code::E0203, "source or stream", name, candidates, Some("declare it with `source NAME: Schema from kafka { ... }`".into()));
+                    self.unknown(
+                        Code::E0203,
+                        "source or stream",
+                        name,
+                        candidates,
+                        Some("declare it with `source NAME: Schema from kafka { ... }`".into()),
+                    );
                     broken = true;
                 }
             }
@@ -160,10 +189,15 @@ impl<'a> Checker<'a> {
             if !other.record.same_shape(&flow.record) && !other.record.has_error() && !flow.record.has_error() {
                 let (first_flow, first_name) = &flows[0];
                 self.report(
-                    Diagnostic::error(Code::E0309, format!("`{}` and `{}` have different record types", first_name.node, name.node))
-                        .with_primary(name.span, format!("records are {}", other.record.structure()))
-                        .with_secondary(first_name.span, format!("records are {}", first_flow.record.structure()))
-                        .with_help("a union needs the same fields, in the same order: `select` them in a named stream first"),
+                    Diagnostic::error(
+                        Code::E0309,
+                        format!("`{}` and `{}` have different record types", first_name.node, name.node),
+                    )
+                    .with_primary(name.span, format!("records are {}", other.record.structure()))
+                    .with_secondary(first_name.span, format!("records are {}", first_flow.record.structure()))
+                    .with_help(
+                        "a union needs the same fields, in the same order: `select` them in a named stream first",
+                    ),
                 );
                 broken = true;
             }
@@ -191,7 +225,7 @@ impl<'a> Checker<'a> {
             }
             match self.stage(stage, flow, id, index) {
                 StageOutcome::Next(plan_stage, next) => {
-                    stages.push(plan_stage);
+                    stages.push(*plan_stage);
                     flow = next;
                 }
                 StageOutcome::Skip(next) => flow = next,

@@ -20,7 +20,7 @@ pub(crate) struct Flow {
 }
 
 pub(crate) enum StageOutcome {
-    Next(plan::Stage, Flow),
+    Next(Box<plan::Stage>, Flow),
     /// The stage could not be typed; continue with this flow.
     Skip(Flow),
     /// `to SINK` (None: unknown sink, already reported).
@@ -32,7 +32,10 @@ impl Checker<'_> {
         let span = stage.span;
         let input = flow.record.clone();
         let done = |kind: PlanKind, next: Flow| {
-            StageOutcome::Next(plan::Stage { span, kind, input: input.clone(), output: next.record.clone() }, next)
+            StageOutcome::Next(
+                Box::new(plan::Stage { span, kind, input: input.clone(), output: next.record.clone() }),
+                next,
+            )
         };
         match &stage.kind {
             StageKind::Where(predicate) => {
@@ -42,12 +45,14 @@ impl Checker<'_> {
             }
             StageKind::Select(items) => {
                 let (fields, event_time) = self.projection(items, &flow, false);
-                let record = RecordType::anonymous(fields.iter().map(|(n, e)| Field::new(n.clone(), e.ty.clone())).collect());
+                let record =
+                    RecordType::anonymous(fields.iter().map(|(n, e)| Field::new(n.clone(), e.ty.clone())).collect());
                 done(PlanKind::Project { fields }, Flow { record, event_time })
             }
             StageKind::Extend(items) => {
                 let (fields, event_time) = self.projection(items, &flow, true);
-                let record = RecordType::anonymous(fields.iter().map(|(n, e)| Field::new(n.clone(), e.ty.clone())).collect());
+                let record =
+                    RecordType::anonymous(fields.iter().map(|(n, e)| Field::new(n.clone(), e.ty.clone())).collect());
                 done(PlanKind::Project { fields }, Flow { record, event_time })
             }
             StageKind::Explode { field, alias } => self.explode(field, alias.as_ref(), flow, span),
@@ -63,7 +68,9 @@ impl Checker<'_> {
                     _ => StageOutcome::Skip(flow),
                 }
             }
-            StageKind::Group { keys, window, aggregates } => self.group(keys, window.as_ref(), aggregates, flow, span, pipeline, index),
+            StageKind::Group { keys, window, aggregates } => {
+                self.group(keys, window.as_ref(), aggregates, flow, span, pipeline, index)
+            }
             StageKind::Join { left, table, on } => self.join(*left, table, on, flow, span),
             StageKind::To(sink) => match self.sink_ids.get(&sink.node) {
                 Some(id) => StageOutcome::To(Some(*id), flow),
@@ -92,7 +99,13 @@ impl Checker<'_> {
             return;
         }
         let candidates = self.names_of(|item| matches!(item, ItemRef::Sink(_)));
-        self.unknown(Code::E0204, "sink", sink, candidates, Some(format!("declare it: `sink {} to stdout {{}}`", sink.node)));
+        self.unknown(
+            Code::E0204,
+            "sink",
+            sink,
+            candidates,
+            Some(format!("declare it: `sink {} to stdout {{}}`", sink.node)),
+        );
     }
 
     /// `select` (only the listed fields) and `extend` (all fields, plus or replacing these).
@@ -101,7 +114,8 @@ impl Checker<'_> {
         let mut event_time = if extend { flow.event_time.clone() } else { None };
         if extend {
             for field in &flow.record.fields {
-                let read = TExpr { ty: field.ty.clone(), span: Span::default(), kind: TExprKind::Field(field.name.clone()) };
+                let read =
+                    TExpr { ty: field.ty.clone(), span: Span::default(), kind: TExprKind::Field(field.name.clone()) };
                 fields.push((field.name.clone(), read));
             }
         }
@@ -156,9 +170,12 @@ impl Checker<'_> {
             Type::Error => return StageOutcome::Skip(flow),
             other => {
                 self.report(
-                    Diagnostic::error(Code::E0311, format!("cannot explode `{}`: it is a `{other}`, not a list", field.node))
-                        .with_primary(field.span, format!("`{}` has type `{}`", field.node, list.ty))
-                        .with_help("`explode` turns a list field `[T]` into one record per element"),
+                    Diagnostic::error(
+                        Code::E0311,
+                        format!("cannot explode `{}`: it is a `{other}`, not a list", field.node),
+                    )
+                    .with_primary(field.span, format!("`{}` has type `{}`", field.node, list.ty))
+                    .with_help("`explode` turns a list field `[T]` into one record per element"),
                 );
                 return StageOutcome::Skip(flow);
             }
@@ -188,12 +205,12 @@ impl Checker<'_> {
         let next = Flow { record: RecordType::anonymous(fields), event_time: flow.event_time.clone() };
         let input = flow.record;
         StageOutcome::Next(
-            plan::Stage {
+            Box::new(plan::Stage {
                 span,
                 kind: PlanKind::Explode { list_field: field.node.clone(), element_field },
                 input,
                 output: next.record.clone(),
-            },
+            }),
             next,
         )
     }
@@ -211,9 +228,7 @@ impl Checker<'_> {
 
     pub(crate) fn duration_spec(&self, value: &DurationValue, what: &str) -> Option<DurationSpec> {
         match &value.kind {
-            DurationKind::Millis(ms) => {
-                Some(DurationSpec::Millis(*ms))
-            }
+            DurationKind::Millis(ms) => Some(DurationSpec::Millis(*ms)),
             DurationKind::Number(text) => {
                 self.report(
                     Diagnostic::error(Code::E0405, format!("{what} needs a duration, found the number `{text}`"))
@@ -231,17 +246,24 @@ impl Checker<'_> {
                 Some(other) => {
                     self.used_params.borrow_mut().insert(name.clone());
                     self.report(
-                        Diagnostic::error(Code::E0405, format!("{what} needs a duration, but param `{name}` is a `{other}`"))
-                            .with_primary(value.span, format!("`{other}` param"))
-                            .with_help(format!("declare it as `param {name}: duration = 10s`")),
+                        Diagnostic::error(
+                            Code::E0405,
+                            format!("{what} needs a duration, but param `{name}` is a `{other}`"),
+                        )
+                        .with_primary(value.span, format!("`{other}` param"))
+                        .with_help(format!("declare it as `param {name}: duration = 10s`")),
                     );
                     None
                 }
                 None => {
                     let candidates: Vec<&str> = self.params.keys().map(String::as_str).collect();
-                    self.unknown(Code::E0201, "param", &ast::Ident::new(value.span, name.clone()), candidates, Some(
-                        "write a duration literal such as `10s`, or name a `duration` param".into(),
-                    ));
+                    self.unknown(
+                        Code::E0201,
+                        "param",
+                        &ast::Ident::new(value.span, name.clone()),
+                        candidates,
+                        Some("write a duration literal such as `10s`, or name a `duration` param".into()),
+                    );
                     None
                 }
             },
@@ -283,7 +305,10 @@ impl Checker<'_> {
                     };
                     self.report(
                         Diagnostic::error(Code::E0403, format!("this {what} has no event time"))
-                            .with_primary(span, "no `on FIELD`, and the source's `event_time` does not reach this stage unchanged")
+                            .with_primary(
+                                span,
+                                "no `on FIELD`, and the source's `event_time` does not reach this stage unchanged",
+                            )
                             .with_help(help),
                     );
                     None
@@ -295,25 +320,33 @@ impl Checker<'_> {
             Some(Type::Error) => None,
             Some(Type::Optional(inner)) if **inner == Type::Timestamp => {
                 self.report(
-                    Diagnostic::error(Code::E0402, format!("`{}` is optional, so it cannot drive a {what}", field.node))
-                        .with_primary(field.span, "has type `timestamp?`")
-                        .with_help(format!(
-                            "fill it first: `| extend {{ {0}: {0} ?? now() }}`, or filter: `| where !is_null({0})`",
-                            field.node
-                        )),
+                    Diagnostic::error(
+                        Code::E0402,
+                        format!("`{}` is optional, so it cannot drive a {what}", field.node),
+                    )
+                    .with_primary(field.span, "has type `timestamp?`")
+                    .with_help(format!(
+                        "fill it first: `| extend {{ {0}: {0} ?? now() }}`, or filter: `| where !is_null({0})`",
+                        field.node
+                    )),
                 );
                 None
             }
             Some(other) => {
                 let help = match other {
-                    Type::Int => format!("convert epoch millis first: `| extend {{ {0}_ts: to_timestamp({0}) }}`", field.node),
+                    Type::Int => {
+                        format!("convert epoch millis first: `| extend {{ {0}_ts: to_timestamp({0}) }}`", field.node)
+                    }
                     Type::String => format!("parse it first: `| extend {{ {0}_ts: to_timestamp({0}) }}`", field.node),
                     _ => "a window runs on a `timestamp` field".into(),
                 };
                 self.report(
-                    Diagnostic::error(Code::E0401, format!("{what} on `{}`, which is a `{other}`, not a timestamp", field.node))
-                        .with_primary(field.span, format!("expected `timestamp`, found `{other}`"))
-                        .with_help(help),
+                    Diagnostic::error(
+                        Code::E0401,
+                        format!("{what} on `{}`, which is a `{other}`, not a timestamp", field.node),
+                    )
+                    .with_primary(field.span, format!("expected `timestamp`, found `{other}`"))
+                    .with_help(help),
                 );
                 None
             }
@@ -377,7 +410,10 @@ impl Checker<'_> {
                 self.report(
                     Diagnostic::error(Code::E0314, format!("aggregate field `{}` has no aggregate", item.name.node))
                         .with_primary(item.name.span, "missing `: AGGREGATE`")
-                        .with_help(format!("write `{0}: count()`, `{0}: sum(...)`, ... (group keys are output already)", item.name.node)),
+                        .with_help(format!(
+                            "write `{0}: count()`, `{0}: sum(...)`, ... (group keys are output already)",
+                            item.name.node
+                        )),
                 );
                 continue;
             };
@@ -431,12 +467,12 @@ impl Checker<'_> {
         }
         let input = flow.record;
         StageOutcome::Next(
-            plan::Stage {
+            Box::new(plan::Stage {
                 span,
                 kind: PlanKind::Aggregate { keys: key_fields, window: window_spec, calls: agg_scope.calls, outputs },
                 input,
                 output: next.record.clone(),
-            },
+            }),
             next,
         )
     }
@@ -456,7 +492,9 @@ impl Checker<'_> {
                             Diagnostic::error(Code::E0404, "a sliding window cannot slide further than its size")
                                 .with_primary(every.span, format!("slides {}", plan::format_duration(*e)))
                                 .with_secondary(size_ast.span, format!("but is {} long", plan::format_duration(*s)))
-                                .with_help("records between windows would be lost; for non-overlapping windows use `tumbling`"),
+                                .with_help(
+                                    "records between windows would be lost; for non-overlapping windows use `tumbling`",
+                                ),
                         );
                         return None;
                     }
@@ -503,10 +541,16 @@ impl Checker<'_> {
                 self.used_sources.borrow_mut().insert(id);
                 if !self.plan.sources[id.0].table {
                     self.report(
-                        Diagnostic::error(Code::E0211, format!("cannot join `{}`: it is a stream, not a table", table.node))
-                            .with_primary(table.span, "source without `table: true`")
-                            .with_secondary(self.plan.sources[id.0].span, "declared here")
-                            .with_help(format!("declare it as a lookup table: add `table: true` to the options of `{}`", table.node)),
+                        Diagnostic::error(
+                            Code::E0211,
+                            format!("cannot join `{}`: it is a stream, not a table", table.node),
+                        )
+                        .with_primary(table.span, "source without `table: true`")
+                        .with_secondary(self.plan.sources[id.0].span, "declared here")
+                        .with_help(format!(
+                            "declare it as a lookup table: add `table: true` to the options of `{}`",
+                            table.node
+                        )),
                     );
                     return StageOutcome::Skip(flow);
                 }
@@ -522,7 +566,13 @@ impl Checker<'_> {
             }
             None => {
                 let candidates = self.names_of(|item| matches!(item, ItemRef::Source(_)));
-                self.unknown(Code::E0203, "table", table, candidates, Some("declare it: `source NAME: Schema from file { path: \"...\", table: true }`".into()));
+                self.unknown(
+                    Code::E0203,
+                    "table",
+                    table,
+                    candidates,
+                    Some("declare it: `source NAME: Schema from file { path: \"...\", table: true }`".into()),
+                );
                 return StageOutcome::Skip(flow);
             }
         };
@@ -537,7 +587,9 @@ impl Checker<'_> {
         };
         let table_field = match &right.kind {
             ExprKind::Name(name) => Some(ast::Ident::new(right.span, name.clone())),
-            ExprKind::Field(base, field) if matches!(&base.kind, ExprKind::Name(n) if *n == table.node) => Some(field.clone()),
+            ExprKind::Field(base, field) if matches!(&base.kind, ExprKind::Name(n) if *n == table.node) => {
+                Some(field.clone())
+            }
             _ => None,
         };
         let Some(table_field) = table_field else {
@@ -554,13 +606,17 @@ impl Checker<'_> {
         };
         let stream_key = self.expr(left, &mut Scope::record(&flow.record));
         let (l, r) = (stream_key.ty.non_optional(), table_field_ty.non_optional());
-        let comparable = l.is_error() || r.is_error() || (l == r && l.is_scalar()) || (l.is_numeric() && r.is_numeric());
+        let comparable =
+            l.is_error() || r.is_error() || (l == r && l.is_scalar()) || (l.is_numeric() && r.is_numeric());
         if !comparable {
             self.report(
-                Diagnostic::error(Code::E0301, format!("join keys have different types: `{}` and `{}`", stream_key.ty, table_field_ty))
-                    .with_primary(stream_key.span, format!("this is `{}`", stream_key.ty))
-                    .with_secondary(table_field.span, format!("this is `{table_field_ty}`"))
-                    .with_help("convert the stream side, e.g. with `string(...)` or `int(...)`"),
+                Diagnostic::error(
+                    Code::E0301,
+                    format!("join keys have different types: `{}` and `{}`", stream_key.ty, table_field_ty),
+                )
+                .with_primary(stream_key.span, format!("this is `{}`", stream_key.ty))
+                .with_secondary(table_field.span, format!("this is `{table_field_ty}`"))
+                .with_help("convert the stream side, e.g. with `string(...)` or `int(...)`"),
             );
             return StageOutcome::Skip(flow);
         }
@@ -581,12 +637,12 @@ impl Checker<'_> {
         }
         let next = Flow { record: RecordType::anonymous(fields), event_time: flow.event_time.clone() };
         StageOutcome::Next(
-            plan::Stage {
+            Box::new(plan::Stage {
                 span,
                 kind: PlanKind::Join { table: table_id, stream_key, table_field: table_field.node.clone(), outer },
                 input: flow.record,
                 output: next.record.clone(),
-            },
+            }),
             next,
         )
     }

@@ -38,7 +38,8 @@ impl Checker<'_> {
         let mut out = Vec::with_capacity(fields.len());
         for field in fields {
             if !seen.insert(&field.name.node) {
-                let first = fields.iter().find(|f| f.name.node == field.name.node).map(|f| f.name.span).unwrap_or_default();
+                let first =
+                    fields.iter().find(|f| f.name.node == field.name.node).map(|f| f.name.span).unwrap_or_default();
                 self.report(
                     Diagnostic::error(Code::E0207, format!("field `{}` is declared twice", field.name.node))
                         .with_primary(field.name.span, "duplicate field")
@@ -60,7 +61,9 @@ impl Checker<'_> {
                     self.report(
                         Diagnostic::error(Code::E0214, format!("schema `{name}` contains itself"))
                             .with_primary(span, "recursive use here")
-                            .with_help("a record cannot contain itself; store the nested value as a list or a separate stream"),
+                            .with_help(
+                                "a record cannot contain itself; store the nested value as a list or a separate stream",
+                            ),
                     );
                     Some(Type::Error)
                 }

@@ -192,6 +192,22 @@ codes! {
         "The compiler hit a bug. Please report it with the program that triggered it.";
 }
 
+/// The reference page of every code (docs/errors.md), generated from the registry.
+pub fn codes_reference() -> String {
+    let mut out = String::from(
+        "# Diagnostic codes\n\n\
+         Generated from `compiler/src/diagnostics/codes.rs` (a test keeps the two in step).\n\
+         `sluice check --explain CODE` prints one entry.\n\n\
+         | range | area |\n|---|---|\n\
+         | E01xx | syntax |\n| E02xx | names |\n| E03xx | types |\n| E04xx | time: windows, watermarks, lateness |\n\
+         | E05xx | sources, sinks, formats |\n| E06xx | `extern fn` |\n| W0xxx | warnings |\n| E09xx | internal compiler errors |\n",
+    );
+    for code in Code::ALL {
+        out.push_str(&format!("\n## {}: {}\n\n{}\n", code.as_str(), code.title(), code.explanation()));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::Code;

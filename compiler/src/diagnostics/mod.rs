@@ -5,7 +5,7 @@ mod codes;
 mod json;
 mod render;
 
-pub use codes::Code;
+pub use codes::{codes_reference, Code};
 pub use json::to_json;
 pub use render::{render, render_all, ColorMode};
 
@@ -70,21 +70,13 @@ impl Diagnostic {
 
     /// The primary label: the smallest span that is wrong.
     pub fn with_primary(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.labels.push(Label {
-            span,
-            message: message.into(),
-            primary: true,
-        });
+        self.labels.push(Label { span, message: message.into(), primary: true });
         self
     }
 
     /// A secondary label giving context.
     pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.labels.push(Label {
-            span,
-            message: message.into(),
-            primary: false,
-        });
+        self.labels.push(Label { span, message: message.into(), primary: false });
         self
     }
 
@@ -104,11 +96,7 @@ impl Diagnostic {
 
     /// Where the diagnostic points: its primary label, else its first label.
     pub fn primary_span(&self) -> Option<Span> {
-        self.labels
-            .iter()
-            .find(|label| label.primary)
-            .or(self.labels.first())
-            .map(|label| label.span)
+        self.labels.iter().find(|label| label.primary).or(self.labels.first()).map(|label| label.span)
     }
 }
 

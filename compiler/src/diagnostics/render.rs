@@ -34,19 +34,11 @@ fn to_codespan(diagnostic: &Diagnostic) -> cs::Diagnostic<()> {
         .labels
         .iter()
         .map(|label| {
-            let style = if label.primary {
-                cs::LabelStyle::Primary
-            } else {
-                cs::LabelStyle::Secondary
-            };
+            let style = if label.primary { cs::LabelStyle::Primary } else { cs::LabelStyle::Secondary };
             cs::Label::new(style, (), label.span.range()).with_message(label.message.clone())
         })
         .collect();
-    let mut notes: Vec<String> = diagnostic
-        .notes
-        .iter()
-        .map(|note| format!("note: {note}"))
-        .collect();
+    let mut notes: Vec<String> = diagnostic.notes.iter().map(|note| format!("note: {note}")).collect();
     if let Some(help) = &diagnostic.help {
         notes.push(format!("help: {help}"));
     }
@@ -58,10 +50,7 @@ fn to_codespan(diagnostic: &Diagnostic) -> cs::Diagnostic<()> {
 }
 
 fn config() -> term::Config {
-    term::Config {
-        chars: term::Chars::ascii(),
-        ..term::Config::default()
-    }
+    term::Config { chars: term::Chars::ascii(), ..term::Config::default() }
 }
 
 /// Renders one diagnostic as rustc-style text.
@@ -76,7 +65,9 @@ pub fn render(diagnostic: &Diagnostic, file: &SourceFile, color: ColorMode) -> S
                 .map(|()| String::from_utf8_lossy(buffer.as_slice()).into_owned())
         }
     };
-    result.unwrap_or_else(|error| format!("{}: {} (could not render: {error})\n", diagnostic.severity_str(), diagnostic.message))
+    result.unwrap_or_else(|error| {
+        format!("{}: {} (could not render: {error})\n", diagnostic.severity_str(), diagnostic.message)
+    })
 }
 
 /// Renders every diagnostic, followed by a summary line when there is any.

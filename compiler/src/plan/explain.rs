@@ -2,8 +2,8 @@
 
 use super::fuse::{segments, ChainEnd, SegmentStart};
 use super::{
-    ErrorPolicy, Input, Output, PipelineId, RecordType, SinkConnector, SourceConnector, StageKind, StateBound, TypedPlan,
-    WindowKind, Writer,
+    ErrorPolicy, Input, Output, PipelineId, RecordType, SinkConnector, SourceConnector, StageKind, StateBound,
+    TypedPlan, WindowKind, Writer,
 };
 use crate::source::{SourceFile, Span};
 use std::fmt::Write;
@@ -18,6 +18,17 @@ fn headline(file: &SourceFile, span: Span) -> String {
         out.push_str(" ...");
     }
     out
+}
+
+/// The stage's keyword as written (`where`, `group by`, `left join`, ...).
+fn stage_keyword(file: &SourceFile, span: Span) -> String {
+    let words: Vec<&str> = file.slice(span).split_whitespace().take(2).collect();
+    match words.as_slice() {
+        [first @ ("group" | "dedupe"), second, ..] => format!("{first} {second}"),
+        ["left", second, ..] => format!("left {second}"),
+        [first, ..] => first.trim_end_matches('{').to_string(),
+        [] => String::new(),
+    }
 }
 
 fn record_line(record: &RecordType) -> String {
@@ -115,7 +126,9 @@ pub fn explain_text(plan: &TypedPlan, file: &SourceFile) -> String {
             for writer in &sink.writers {
                 let from = match writer {
                     Writer::Pipeline(p) => format!("pipeline {}", plan.pipeline(*p).name),
-                    Writer::Late { pipeline, stage } => format!("late records of pipeline {} stage [{}]", plan.pipeline(*pipeline).name, stage + 1),
+                    Writer::Late { pipeline, stage } => {
+                        format!("late records of pipeline {} stage [{}]", plan.pipeline(*pipeline).name, stage + 1)
+                    }
                     Writer::DeadLetters(source) => format!("dead letters of source {}", plan.source(*source).name),
                 };
                 writeln!(out, "      <- {from}").ok();
@@ -143,7 +156,9 @@ pub fn explain_text(plan: &TypedPlan, file: &SourceFile) -> String {
                     WindowKind::Session { gap } => format!("session gap {gap}"),
                 };
                 let time = match &window.time {
-                    super::TimeSource::Event(field) => format!("event time `{field}`, watermark delay {}", window.watermark),
+                    super::TimeSource::Event(field) => {
+                        format!("event time `{field}`, watermark delay {}", window.watermark)
+                    }
                     super::TimeSource::Processing => "processing time".to_string(),
                 };
                 let late = window.late_sink.map_or("late records counted and dropped".to_string(), |s| {
@@ -195,11 +210,12 @@ pub fn explain_text(plan: &TypedPlan, file: &SourceFile) -> String {
                     .stages
                     .clone()
                     .map(|i| {
-                        let kind = &pipeline.stages[i].kind;
-                        if kind.is_emitter() {
-                            format!("[{}] {} (update)", i + 1, kind.name())
+                        let stage = &pipeline.stages[i];
+                        let keyword = stage_keyword(file, stage.span);
+                        if stage.kind.is_emitter() {
+                            format!("[{}] {keyword} (update)", i + 1)
                         } else {
-                            format!("[{}] {}", i + 1, kind.name())
+                            format!("[{}] {keyword}", i + 1)
                         }
                     })
                     .collect();
@@ -231,14 +247,35 @@ fn dot_label(text: &str) -> String {
 pub fn explain_dot(plan: &TypedPlan, file: &SourceFile) -> String {
     let mut out = String::from("digraph sluice {\n  rankdir=LR;\n  node [fontname=\"monospace\", fontsize=10];\n");
     for source in &plan.sources {
-        writeln!(out, "  {} [shape=cylinder, label=\"{}\\n{}\"];", dot_id("source", &source.name), dot_label(&source.name), dot_label(&record_line(&source.record))).ok();
+        writeln!(
+            out,
+            "  {} [shape=cylinder, label=\"{}\\n{}\"];",
+            dot_id("source", &source.name),
+            dot_label(&source.name),
+            dot_label(&record_line(&source.record))
+        )
+        .ok();
     }
     for sink in &plan.sinks {
         let record = sink.record.as_ref().map(record_line).unwrap_or_default();
-        writeln!(out, "  {} [shape=cylinder, style=filled, fillcolor=\"#eeeeee\", label=\"{} ({})\\n{}\"];", dot_id("sink", &sink.name), dot_label(&sink.name), sink.connector.kind(), dot_label(&record)).ok();
+        writeln!(
+            out,
+            "  {} [shape=cylinder, style=filled, fillcolor=\"#eeeeee\", label=\"{} ({})\\n{}\"];",
+            dot_id("sink", &sink.name),
+            dot_label(&sink.name),
+            sink.connector.kind(),
+            dot_label(&record)
+        )
+        .ok();
     }
     for pipeline in &plan.pipelines {
-        writeln!(out, "  subgraph \"cluster_{}\" {{\n    label=\"pipeline {}\";", dot_label(&pipeline.name), dot_label(&pipeline.name)).ok();
+        writeln!(
+            out,
+            "  subgraph \"cluster_{}\" {{\n    label=\"pipeline {}\";",
+            dot_label(&pipeline.name),
+            dot_label(&pipeline.name)
+        )
+        .ok();
         for (i, stage) in pipeline.stages.iter().enumerate() {
             let shape = if stage.kind.is_emitter() { "box3d" } else { "box" };
             writeln!(
@@ -252,7 +289,8 @@ pub fn explain_dot(plan: &TypedPlan, file: &SourceFile) -> String {
             .ok();
         }
         writeln!(out, "    {} [shape=point];\n  }}", dot_id(&pipeline.name, "out")).ok();
-        let first = if pipeline.stages.is_empty() { dot_id(&pipeline.name, "out") } else { dot_id(&pipeline.name, "0") };
+        let first =
+            if pipeline.stages.is_empty() { dot_id(&pipeline.name, "out") } else { dot_id(&pipeline.name, "0") };
         for input in &pipeline.inputs {
             let from = match input {
                 Input::Source(id) => dot_id("source", &plan.source(*id).name),
@@ -261,7 +299,11 @@ pub fn explain_dot(plan: &TypedPlan, file: &SourceFile) -> String {
             writeln!(out, "  {from} -> {first};").ok();
         }
         for i in 1..=pipeline.stages.len() {
-            let to = if i == pipeline.stages.len() { dot_id(&pipeline.name, "out") } else { dot_id(&pipeline.name, &i.to_string()) };
+            let to = if i == pipeline.stages.len() {
+                dot_id(&pipeline.name, "out")
+            } else {
+                dot_id(&pipeline.name, &i.to_string())
+            };
             writeln!(out, "  {} -> {to};", dot_id(&pipeline.name, &(i - 1).to_string())).ok();
         }
         if let Output::Sink(sink) = pipeline.output {
@@ -269,18 +311,36 @@ pub fn explain_dot(plan: &TypedPlan, file: &SourceFile) -> String {
         }
         for (i, stage) in pipeline.stages.iter().enumerate() {
             if let StageKind::Join { table, .. } = &stage.kind {
-                writeln!(out, "  {} -> {} [style=dotted, label=\"lookup\"];", dot_id("source", &plan.source(*table).name), dot_id(&pipeline.name, &i.to_string())).ok();
+                writeln!(
+                    out,
+                    "  {} -> {} [style=dotted, label=\"lookup\"];",
+                    dot_id("source", &plan.source(*table).name),
+                    dot_id(&pipeline.name, &i.to_string())
+                )
+                .ok();
             }
             if let StageKind::Aggregate { window: Some(window), .. } = &stage.kind {
                 if let Some(sink) = window.late_sink {
-                    writeln!(out, "  {} -> {} [style=dashed, label=\"late\"];", dot_id(&pipeline.name, &i.to_string()), dot_id("sink", &plan.sink(sink).name)).ok();
+                    writeln!(
+                        out,
+                        "  {} -> {} [style=dashed, label=\"late\"];",
+                        dot_id(&pipeline.name, &i.to_string()),
+                        dot_id("sink", &plan.sink(sink).name)
+                    )
+                    .ok();
                 }
             }
         }
     }
     for source in &plan.sources {
         if let ErrorPolicy::DeadLetter(sink) = source.on_error {
-            writeln!(out, "  {} -> {} [style=dashed, label=\"on_error\"];", dot_id("source", &source.name), dot_id("sink", &plan.sink(sink).name)).ok();
+            writeln!(
+                out,
+                "  {} -> {} [style=dashed, label=\"on_error\"];",
+                dot_id("source", &source.name),
+                dot_id("sink", &plan.sink(sink).name)
+            )
+            .ok();
         }
     }
     out.push_str("}\n");

@@ -11,7 +11,10 @@ use std::ops::Range;
 pub enum SegmentStart {
     Source(SourceId),
     /// An aggregate stage emitting rows (on the watermark, or a flush).
-    Emit { pipeline: PipelineId, stage: usize },
+    Emit {
+        pipeline: PipelineId,
+        stage: usize,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -73,7 +76,9 @@ fn walk(plan: &TypedPlan, pipeline: PipelineId, from: usize, depth: usize, chain
         return;
     }
     match plan.pipeline(pipeline).output {
-        Output::Sink(sink) => chains.push(Chain { pipeline, stages: from..stages.len(), end: ChainEnd::Sink(sink), depth }),
+        Output::Sink(sink) => {
+            chains.push(Chain { pipeline, stages: from..stages.len(), end: ChainEnd::Sink(sink), depth })
+        }
         Output::Stream => {
             let readers = plan.readers_of(pipeline);
             chains.push(Chain { pipeline, stages: from..stages.len(), end: ChainEnd::FanOut(readers.clone()), depth });

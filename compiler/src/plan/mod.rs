@@ -352,7 +352,9 @@ impl Stage {
                 what: "last kept event time per key".into(),
                 bound: StateBound::Watermark(match time {
                     TimeSource::Processing => format!("a key expires {within} after it was kept (processing time)"),
-                    TimeSource::Event(field) => format!("a key expires once the watermark on `{field}` passes its kept time + {within}"),
+                    TimeSource::Event(field) => {
+                        format!("a key expires once the watermark on `{field}` passes its kept time + {within}")
+                    }
                 }),
             }),
             StageKind::Aggregate { window, calls, .. } => {

@@ -54,11 +54,7 @@ impl RecordType {
     /// Same field names and types in the same order (schema names aside).
     pub fn same_shape(&self, other: &RecordType) -> bool {
         self.fields.len() == other.fields.len()
-            && self
-                .fields
-                .iter()
-                .zip(&other.fields)
-                .all(|(a, b)| a.name == b.name && a.ty.same_shape(&b.ty))
+            && self.fields.iter().zip(&other.fields).all(|(a, b)| a.name == b.name && a.ty.same_shape(&b.ty))
     }
 
     /// Only scalars (and optional scalars): what CSV can hold.

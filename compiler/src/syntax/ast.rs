@@ -160,25 +160,10 @@ pub enum StageKind {
     Where(Expr),
     Select(Vec<FieldItem>),
     Extend(Vec<FieldItem>),
-    Explode {
-        field: Ident,
-        alias: Option<Ident>,
-    },
-    Dedupe {
-        keys: Vec<Expr>,
-        within: DurationValue,
-        on: Option<Ident>,
-    },
-    Group {
-        keys: Vec<GroupKey>,
-        window: Option<Window>,
-        aggregates: Vec<FieldItem>,
-    },
-    Join {
-        left: bool,
-        table: Ident,
-        on: Expr,
-    },
+    Explode { field: Ident, alias: Option<Ident> },
+    Dedupe { keys: Vec<Expr>, within: DurationValue, on: Option<Ident> },
+    Group { keys: Vec<GroupKey>, window: Option<Window>, aggregates: Vec<FieldItem> },
+    Join { left: bool, table: Ident, on: Expr },
     To(Ident),
 }
 
@@ -320,10 +305,7 @@ impl BinaryOp {
     }
 
     pub fn is_comparison(self) -> bool {
-        matches!(
-            self,
-            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
-        )
+        matches!(self, BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge)
     }
 }
 
@@ -332,6 +314,37 @@ impl UnaryOp {
         match self {
             UnaryOp::Not => "!",
             UnaryOp::Neg => "-",
+        }
+    }
+}
+
+/// Fully parenthesised, so tests can see exactly how an expression was grouped.
+impl std::fmt::Display for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.kind {
+            ExprKind::Int(v) => write!(f, "{v}"),
+            ExprKind::Float(v) => write!(f, "{v:?}"),
+            ExprKind::String(v) => write!(f, "{v:?}"),
+            ExprKind::Bool(v) => write!(f, "{v}"),
+            ExprKind::Null => f.write_str("null"),
+            ExprKind::Duration(v) => write!(f, "{v}ms"),
+            ExprKind::Name(name) => f.write_str(name),
+            ExprKind::Field(base, field) => write!(f, "{base}.{}", field.node),
+            ExprKind::Index(base, index) => write!(f, "{base}[{index}]"),
+            ExprKind::Call(name, args) => {
+                write!(f, "{}(", name.node)?;
+                for (i, arg) in args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{arg}")?;
+                }
+                f.write_str(")")
+            }
+            ExprKind::Unary(op, operand) => write!(f, "({}{operand})", op.symbol()),
+            ExprKind::Binary(op, lhs, rhs) => write!(f, "({lhs} {} {rhs})", op.symbol()),
+            ExprKind::If(c, a, b) => write!(f, "(if {c} then {a} else {b})"),
+            ExprKind::Error => f.write_str("<error>"),
         }
     }
 }

@@ -84,7 +84,9 @@ fn significant(pairs: Pairs<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
 impl Lowerer {
     pub fn new() -> Self {
         let pratt = PrattParser::new()
-            .op(Op::infix(Rule::op_coalesce, Assoc::Right))
+            // `??` is associative, so left grouping gives the same value and keeps
+            // the Pratt parser's recursion flat on long chains.
+            .op(Op::infix(Rule::op_coalesce, Assoc::Left))
             .op(Op::infix(Rule::op_or, Assoc::Left))
             .op(Op::infix(Rule::op_and, Assoc::Left))
             .op(Op::infix(Rule::op_eq, Assoc::Left)
@@ -94,14 +96,12 @@ impl Lowerer {
                 | Op::infix(Rule::op_gt, Assoc::Left)
                 | Op::infix(Rule::op_ge, Assoc::Left))
             .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
-            .op(Op::infix(Rule::op_mul, Assoc::Left) | Op::infix(Rule::op_div, Assoc::Left) | Op::infix(Rule::op_rem, Assoc::Left))
+            .op(Op::infix(Rule::op_mul, Assoc::Left)
+                | Op::infix(Rule::op_div, Assoc::Left)
+                | Op::infix(Rule::op_rem, Assoc::Left))
             .op(Op::prefix(Rule::op_not) | Op::prefix(Rule::op_neg))
             .op(Op::postfix(Rule::field_access) | Op::postfix(Rule::index));
-        Lowerer {
-            diagnostics: RefCell::new(Diagnostics::default()),
-            depth_reported: Cell::new(false),
-            pratt,
-        }
+        Lowerer { diagnostics: RefCell::new(Diagnostics::default()), depth_reported: Cell::new(false), pratt }
     }
 
     pub fn finish(self) -> Diagnostics {
@@ -205,8 +205,7 @@ impl Lowerer {
             _ => TypeKind::Named(atom.as_str().to_string()),
         };
         if parts.next().is_some() {
-            TypeKind::Optional(Box::new(TypeExpr { span: atom_span, kind }))
-                .pipe(|kind| TypeExpr { span, kind })
+            TypeKind::Optional(Box::new(TypeExpr { span: atom_span, kind })).pipe(|kind| TypeExpr { span, kind })
         } else {
             TypeExpr { span, kind }
         }
@@ -229,7 +228,9 @@ impl Lowerer {
         let span = span_of(&pair);
         let inner = pair.into_inner().next().expect("grammar: option value has a form");
         let kind = match inner.as_rule() {
-            Rule::opt_list => OptionValueKind::List(significant(inner.into_inner()).map(|v| self.option_value(v)).collect()),
+            Rule::opt_list => {
+                OptionValueKind::List(significant(inner.into_inner()).map(|v| self.option_value(v)).collect())
+            }
             Rule::opt_call => {
                 let mut parts = significant(inner.into_inner());
                 let name = ident(parts.next().expect("grammar: call has a name"));
@@ -395,7 +396,31 @@ impl Lowerer {
         }
         // A long run of prefix operators recurses in the Pratt parser: refuse it up front.
         let mut run = 0;
+        let mut operators = 0;
         for part in pair.clone().into_inner() {
+            let infix = matches!(
+                part.as_rule(),
+                Rule::op_coalesce
+                    | Rule::op_or
+                    | Rule::op_and
+                    | Rule::op_eq
+                    | Rule::op_ne
+                    | Rule::op_lt
+                    | Rule::op_le
+                    | Rule::op_gt
+                    | Rule::op_ge
+                    | Rule::op_add
+                    | Rule::op_sub
+                    | Rule::op_mul
+                    | Rule::op_div
+                    | Rule::op_rem
+            );
+            if infix {
+                operators += 1;
+                if operators as u32 > MAX_EXPR_DEPTH {
+                    return (self.too_deep(span), 1);
+                }
+            }
             if matches!(part.as_rule(), Rule::op_not | Rule::op_neg) {
                 run += 1;
                 if run > MAX_PREFIX_RUN {
@@ -506,7 +531,10 @@ impl Lowerer {
                 let (then, d2) = parts.next().expect("grammar");
                 let (otherwise, d3) = parts.next().expect("grammar");
                 let depth = d1.max(d2).max(d3) + 1;
-                self.bounded(Expr { span, kind: ExprKind::If(Box::new(cond), Box::new(then), Box::new(otherwise)) }, depth)
+                self.bounded(
+                    Expr { span, kind: ExprKind::If(Box::new(cond), Box::new(then), Box::new(otherwise)) },
+                    depth,
+                )
             }
             Rule::call => {
                 let mut parts = significant(pair.into_inner());
