@@ -1,5 +1,35 @@
 //! The sluice runtime: what generated pipelines link against.
 //!
-//! Not yet implemented: the code generator and this runtime are the next
-//! milestone (see the README's status table). Today the crate only exists so
-//! the workspace has its final shape.
+//! Generated code is thin: it declares the program's record types, key and
+//! accumulator structs, and one fused function per chain of stages; the
+//! generic machinery lives here, compiled once:
+//! - [`io`]: file sources, decoding (JSON, CSV, text), sinks, dead letters;
+//! - [`ops`]: window, running-aggregate, dedupe and lookup-table state;
+//! - [`watermark`]: event-time watermarks per input partition;
+//! - [`functions`]: the language's built-ins and checked operators;
+//! - [`driver`] and [`config`]: the run loop and the binary's command line.
+//!
+//! Delivery today: file sinks are written under a temporary name and moved
+//! into place at the end of a successful run, so a failed run leaves no output.
+//! Kafka and PostgreSQL connectors are not implemented yet.
+
+pub mod config;
+pub mod driver;
+pub mod fault;
+pub mod functions;
+pub mod io;
+pub mod keys;
+pub mod ops;
+pub mod time;
+pub mod watermark;
+
+pub use fault::{Error, Fault};
+pub use time::{Duration, Timestamp};
+
+/// Re-exported for generated code, so it needs no dependencies of its own.
+#[doc(hidden)]
+pub mod __private {
+    pub use regex::Regex;
+    pub use serde;
+    pub use serde_json;
+}

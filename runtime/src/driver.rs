@@ -1,0 +1,185 @@
+//! The run loop of a generated binary on files: load lookup tables, read every
+//! source round-robin (one record from each in turn, so event time advances
+//! on all inputs together), route faults by `on_error`, flush at the end.
+
+use crate::config::{CliError, Config, OnError, ProgramInfo, SourceKind};
+use crate::fault::{Error, Fault};
+use crate::io::{DeadLetter, FileSource, RawRecord};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// What generated code implements: the program's records, state and fused loops.
+pub trait Pipeline {
+    /// Decodes one record of `source` and runs it through every fused chain that reads it.
+    fn on_record(&mut self, source: usize, partition: u64, raw: &RawRecord<'_>) -> Result<(), Error>;
+    /// Loads one row of a lookup-table source.
+    fn on_table_row(&mut self, source: usize, raw: &RawRecord<'_>) -> Result<(), Error>;
+    /// An input partition ended: it no longer holds watermarks back.
+    fn on_partition_done(&mut self, partition: u64) -> Result<(), Error>;
+    /// Processing time advanced: processing-time windows close, running aggregates emit.
+    fn on_tick(&mut self, now: i64) -> Result<(), Error>;
+    /// Bounded input ended: the watermark goes to infinity and every open window is emitted.
+    fn on_end(&mut self) -> Result<(), Error>;
+    /// Writes a dead letter to sink `sink`.
+    fn write_dead_letter(&mut self, sink: usize, letter: &DeadLetter) -> Result<(), Error>;
+    /// Flushes and closes every sink (files move into place).
+    fn close(&mut self) -> Result<(), Error>;
+    /// Counters for the summary (records written per sink, late records...).
+    fn stats(&self) -> Vec<(String, u64)>;
+}
+
+struct Counters {
+    read: Vec<u64>,
+    faults: u64,
+    dead_letters: u64,
+    reported: u64,
+}
+
+/// Entry point of a generated binary.
+pub fn main<P: Pipeline>(info: &ProgramInfo, build: impl FnOnce(&Config) -> Result<P, String>) -> ExitCode {
+    let config = match Config::from_args(info, std::env::args().skip(1)) {
+        Ok(config) => config,
+        Err(CliError::Help(text)) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Err(CliError::Usage(message)) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(info, &config, build) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Runs a program to the end of its (bounded) input.
+pub fn run<P: Pipeline>(info: &ProgramInfo, config: &Config, build: impl FnOnce(&Config) -> Result<P, String>) -> Result<(), String> {
+    let started = Instant::now();
+    // Open every input before building sinks, so a typo in a path fails before any output exists.
+    let mut inputs: Vec<(usize, FileSource)> = Vec::new();
+    for (index, source) in info.sources.iter().enumerate() {
+        let path = config.source_path(info, index)?;
+        let reader = FileSource::open(&path, source.format).map_err(|e| format!("source `{}`: {e}", source.name))?;
+        inputs.push((index, reader));
+    }
+    let mut pipeline = build(config)?;
+    let mut counters = Counters { read: vec![0; info.sources.len()], faults: 0, dead_letters: 0, reported: 0 };
+
+    // Lookup tables are loaded whole before the stream starts.
+    for (index, reader) in inputs.iter_mut().filter(|(i, _)| info.sources[*i].table) {
+        while let Some(raw) = reader.next_record()? {
+            counters.read[*index] += 1;
+            let result = pipeline.on_table_row(*index, &raw);
+            handle(info, &mut pipeline, *index, &raw, result, &mut counters)?;
+        }
+    }
+    let mut streams: Vec<(usize, FileSource)> = inputs.into_iter().filter(|(i, _)| !info.sources[*i].table).collect();
+    let mut last_tick = Instant::now();
+    let mut since_tick = 0u32;
+    while !streams.is_empty() {
+        let mut finished = Vec::new();
+        for (slot, (index, reader)) in streams.iter_mut().enumerate() {
+            match reader.next_record()? {
+                Some(raw) => {
+                    counters.read[*index] += 1;
+                    let result = pipeline.on_record(*index, *index as u64, &raw);
+                    handle(info, &mut pipeline, *index, &raw, result, &mut counters)?;
+                }
+                None => finished.push(slot),
+            }
+        }
+        for slot in finished.into_iter().rev() {
+            let (index, _) = streams.remove(slot);
+            pipeline.on_partition_done(index as u64).map_err(|e| fatal(&e))?;
+        }
+        since_tick += 1;
+        if since_tick >= 1024 {
+            since_tick = 0;
+            if last_tick.elapsed().as_millis() as u64 >= config.flush_interval_ms {
+                last_tick = Instant::now();
+                let now = crate::time::Timestamp::now().0;
+                tolerate(pipeline.on_tick(now), &mut counters)?;
+            }
+        }
+    }
+    tolerate(pipeline.on_end(), &mut counters)?;
+    pipeline.close().map_err(|e| fatal(&e))?;
+    if !config.quiet {
+        let read: u64 = counters.read.iter().sum();
+        let mut summary = format!("{}: read {read} records", info.name);
+        for (name, value) in pipeline.stats() {
+            summary.push_str(&format!(", {name} {value}"));
+        }
+        if counters.faults > 0 {
+            summary.push_str(&format!(", {} bad records ({} dead-lettered)", counters.faults, counters.dead_letters));
+        }
+        eprintln!("{summary} in {:.2}s", started.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+fn fatal(error: &Error) -> String {
+    error.to_string()
+}
+
+/// Faults after a window emitted a row have no source record: they are counted and logged.
+fn tolerate(result: Result<(), Error>, counters: &mut Counters) -> Result<(), String> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(Error::Fatal(message)) => Err(message),
+        Err(Error::Fault(fault)) => {
+            counters.faults += 1;
+            report(counters, &format!("skipped an emitted row: {fault}"));
+            Ok(())
+        }
+    }
+}
+
+fn report(counters: &mut Counters, message: &str) {
+    counters.reported += 1;
+    if counters.reported <= 10 {
+        eprintln!("warning: {message}");
+    } else if counters.reported == 11 {
+        eprintln!("warning: more bad records; only the first 10 are shown");
+    }
+}
+
+/// Routes a record's fault by its source's `on_error`.
+fn handle<P: Pipeline>(
+    info: &ProgramInfo,
+    pipeline: &mut P,
+    source: usize,
+    raw: &RawRecord<'_>,
+    result: Result<(), Error>,
+    counters: &mut Counters,
+) -> Result<(), String> {
+    let fault: Fault = match result {
+        Ok(()) => return Ok(()),
+        Err(Error::Fatal(message)) => return Err(message),
+        Err(Error::Fault(fault)) => fault,
+    };
+    counters.faults += 1;
+    let info_source = &info.sources[source];
+    let place = match info_source.kind {
+        SourceKind::File { .. } | SourceKind::Kafka { .. } => {
+            format!("{} partition {} offset {}", raw.topic, raw.partition, raw.offset)
+        }
+    };
+    match info_source.on_error {
+        OnError::Skip => {
+            report(counters, &format!("source `{}` ({place}): skipped: {fault}", info_source.name));
+            Ok(())
+        }
+        OnError::Fail => Err(format!("source `{}` ({place}): {fault} (on_error: fail)", info_source.name)),
+        OnError::DeadLetter(sink) => {
+            counters.dead_letters += 1;
+            let letter = DeadLetter::new(info_source.name, raw, &fault);
+            pipeline.write_dead_letter(sink, &letter).map_err(|e| fatal(&e))
+        }
+    }
+}

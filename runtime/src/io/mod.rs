@@ -1,0 +1,9 @@
+//! Reading and writing records: file sources, decoding, sinks.
+
+pub mod decode;
+pub mod file_source;
+pub mod sink;
+
+pub use decode::{decode, DeadLetter, Format, Payload, RawRecord};
+pub use file_source::FileSource;
+pub use sink::{RecordSink, SinkTarget};

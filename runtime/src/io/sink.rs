@@ -1,0 +1,106 @@
+//! Sinks: JSON lines or CSV, to a file or stdout. A file is written under a
+//! temporary name and renamed into place when the run ends, so a reader never
+//! sees a partial file.
+
+use super::decode::Format;
+use crate::fault::Error;
+use serde::Serialize;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+/// Where a sink writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SinkTarget {
+    File(String),
+    Stdout,
+}
+
+enum Encoder {
+    Json(BufWriter<Box<dyn Write>>),
+    Csv(csv::Writer<Box<dyn Write>>),
+}
+
+pub struct RecordSink<T> {
+    name: &'static str,
+    encoder: Encoder,
+    /// (temporary, final) paths of a file sink.
+    rename: Option<(PathBuf, PathBuf)>,
+    written: u64,
+    line: Vec<u8>,
+    _records: std::marker::PhantomData<fn(&T)>,
+}
+
+impl<T: Serialize> RecordSink<T> {
+    pub fn open(name: &'static str, target: &SinkTarget, format: Format) -> Result<Self, String> {
+        let (writer, rename): (Box<dyn Write>, _) = match target {
+            SinkTarget::Stdout => (Box::new(std::io::stdout()), None),
+            SinkTarget::File(path) => {
+                let path = PathBuf::from(path);
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| format!("sink `{name}`: cannot create `{}`: {e}", parent.display()))?;
+                }
+                let file_name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                let temp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
+                let file = File::create(&temp).map_err(|e| format!("sink `{name}`: cannot create `{}`: {e}", temp.display()))?;
+                (Box::new(file), Some((temp, path)))
+            }
+        };
+        let encoder = match format {
+            Format::Json => Encoder::Json(BufWriter::with_capacity(1 << 16, writer)),
+            Format::Csv => Encoder::Csv(csv::WriterBuilder::new().has_headers(true).from_writer(writer)),
+            Format::Text => return Err(format!("sink `{name}`: text output is only for Kafka sinks; use json or csv")),
+            Format::Parquet => {
+                return Err(format!("sink `{name}`: Parquet output is not implemented yet; swap it with `--output {name}=PATH` (JSON lines)"))
+            }
+        };
+        Ok(RecordSink { name, encoder, rename, written: 0, line: Vec::with_capacity(256), _records: std::marker::PhantomData })
+    }
+
+    #[inline]
+    pub fn write(&mut self, record: &T) -> Result<(), Error> {
+        self.written += 1;
+        match &mut self.encoder {
+            Encoder::Json(out) => {
+                self.line.clear();
+                serde_json::to_writer(&mut self.line, record).map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))?;
+                self.line.push(b'\n');
+                out.write_all(&self.line).map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))
+            }
+            Encoder::Csv(out) => out.serialize(record).map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name))),
+        }
+    }
+
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    pub fn flush(&mut self) -> Result<(), Error> {
+        let result = match &mut self.encoder {
+            Encoder::Json(out) => out.flush(),
+            Encoder::Csv(out) => out.flush(),
+        };
+        result.map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))
+    }
+
+    /// Flushes, syncs and moves a file into place.
+    pub fn close(&mut self) -> Result<(), Error> {
+        self.flush()?;
+        if let Some((temp, path)) = self.rename.take() {
+            File::open(&temp).and_then(|f| f.sync_all()).map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))?;
+            std::fs::rename(&temp, &path)
+                .map_err(|e| Error::Fatal(format!("sink `{}`: cannot move output into `{}`: {e}", self.name, path.display())))?;
+        }
+        Ok(())
+    }
+}
+
+impl<T> Drop for RecordSink<T> {
+    fn drop(&mut self) {
+        // A run that failed leaves no partial output behind.
+        if let Some((temp, _)) = self.rename.take() {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! `dedupe by KEY within DUR`: a record is dropped when the last record kept
+//! for its key has an event time within DUR of it (|Δ| < DUR). A key's state
+//! expires once the watermark passes its kept time + DUR.
+
+use crate::keys::Map;
+use crate::watermark::{PartitionId, WatermarkTracker};
+use std::collections::BTreeMap;
+use std::hash::Hash;
+
+pub struct Dedupe<K> {
+    within: i64,
+    kept: Map<K, i64>,
+    expiry: BTreeMap<i64, Vec<K>>,
+    tracker: WatermarkTracker,
+    dropped: u64,
+}
+
+impl<K: Hash + Eq + Clone> Dedupe<K> {
+    pub fn new(within: i64) -> Self {
+        Dedupe { within, kept: Map::default(), expiry: BTreeMap::new(), tracker: WatermarkTracker::new(0), dropped: 0 }
+    }
+
+    /// True when the record is kept.
+    pub fn keep(&mut self, key: K, time: i64) -> bool {
+        if let Some(&kept) = self.kept.get(&key) {
+            if (time - kept).abs() < self.within {
+                self.dropped += 1;
+                return false;
+            }
+        }
+        self.expiry.entry(time.saturating_add(self.within)).or_default().push(key.clone());
+        self.kept.insert(key, time);
+        true
+    }
+
+    pub fn observe(&mut self, partition: PartitionId, time: i64) {
+        if self.tracker.observe(partition, time) {
+            self.expire();
+        }
+    }
+
+    pub fn partition_done(&mut self, partition: PartitionId) {
+        if self.tracker.partition_done(partition) {
+            self.expire();
+        }
+    }
+
+    pub fn set_clock(&mut self, now: i64) {
+        if self.tracker.set_clock(now) {
+            self.expire();
+        }
+    }
+
+    fn expire(&mut self) {
+        let watermark = self.tracker.watermark();
+        while let Some(entry) = self.expiry.first_entry() {
+            if *entry.key() > watermark {
+                break;
+            }
+            let (deadline, keys) = entry.remove_entry();
+            for key in keys {
+                if self.kept.get(&key).is_some_and(|kept| kept.saturating_add(self.within) == deadline) {
+                    self.kept.remove(&key);
+                }
+            }
+        }
+    }
+
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    pub fn keys(&self) -> usize {
+        self.kept.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Dedupe;
+
+    #[test]
+    fn drops_within_and_keeps_after() {
+        let mut d = Dedupe::new(10);
+        assert!(d.keep("a", 100));
+        assert!(!d.keep("a", 109));
+        assert!(!d.keep("a", 91), "|Δ| < DUR both ways");
+        assert!(d.keep("a", 110), "exactly DUR apart is kept");
+        assert!(d.keep("b", 100));
+        d.observe(0, 121);
+        assert_eq!(d.keys(), 0, "expired once the watermark passed kept + DUR");
+    }
+}

@@ -1,0 +1,335 @@
+//! Windowed aggregation state: tumbling, sliding and session windows, keyed,
+//! on event time (or processing time), emitted when the watermark passes a
+//! window's end. Windows are aligned to the epoch and half-open `[start, end)`.
+
+use crate::fault::Result;
+use crate::keys::Map;
+use crate::watermark::{PartitionId, WatermarkTracker};
+use std::collections::BTreeMap;
+use std::hash::Hash;
+
+/// What a generated accumulator struct provides.
+pub trait Accumulator: Default + Clone {
+    /// Folds `later` (a session that comes after this one) into this one.
+    fn merge(&mut self, later: Self) -> Result<()>;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowKind {
+    Tumbling { size: i64 },
+    Sliding { size: i64, slide: i64 },
+    Session { gap: i64 },
+}
+
+/// How a record arrived relative to the watermark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arrival {
+    OnTime,
+    /// Every window of the record was already emitted: it was not counted.
+    Late,
+    /// Sliding windows: some windows were already emitted (the record counted in the others).
+    PartlyLate,
+}
+
+impl Arrival {
+    pub fn is_late(self) -> bool {
+        self != Arrival::OnTime
+    }
+}
+
+/// A finished window.
+#[derive(Clone, Debug)]
+pub struct Row<K, A> {
+    pub key: K,
+    pub start: i64,
+    pub end: i64,
+    pub acc: A,
+}
+
+#[derive(Clone, Debug)]
+struct Session<A> {
+    start: i64,
+    end: i64,
+    acc: A,
+}
+
+pub struct WindowedAggregate<K, A> {
+    kind: WindowKind,
+    tracker: WatermarkTracker,
+    /// Tumbling and sliding windows by (key, start).
+    windows: Map<(K, i64), A>,
+    /// Open windows by end, for emission in order.
+    by_end: BTreeMap<i64, Vec<(K, i64)>>,
+    sessions: Map<K, Vec<Session<A>>>,
+    /// (end, key) of sessions; entries of merged or extended sessions are stale and skipped.
+    session_ends: BTreeMap<i64, Vec<K>>,
+    /// Per key, the end of the last emitted session, while a record could still extend it.
+    emitted_sessions: Map<K, i64>,
+    late_records: u64,
+}
+
+impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
+    pub fn new(kind: WindowKind, watermark_delay: i64) -> Self {
+        WindowedAggregate {
+            kind,
+            tracker: WatermarkTracker::new(watermark_delay),
+            windows: Map::default(),
+            by_end: BTreeMap::new(),
+            sessions: Map::default(),
+            session_ends: BTreeMap::new(),
+            emitted_sessions: Map::default(),
+            late_records: 0,
+        }
+    }
+
+    pub fn watermark(&self) -> i64 {
+        self.tracker.watermark()
+    }
+
+    /// Records dropped or routed to `late to` so far.
+    pub fn late_records(&self) -> u64 {
+        self.late_records
+    }
+
+    /// Open windows (for metrics and tests).
+    pub fn open_windows(&self) -> usize {
+        self.windows.len() + self.sessions.values().map(Vec::len).sum::<usize>()
+    }
+
+    /// Adds a record at `time` to its windows; `update` folds it into one accumulator.
+    pub fn add(&mut self, key: K, time: i64, mut update: impl FnMut(&mut A) -> Result<()>) -> Result<Arrival> {
+        let watermark = self.tracker.watermark();
+        let arrival = match self.kind {
+            WindowKind::Tumbling { size } => {
+                let start = time.div_euclid(size) * size;
+                if start.saturating_add(size) <= watermark {
+                    Arrival::Late
+                } else {
+                    self.add_to_window(key, start, size, &mut update)?;
+                    Arrival::OnTime
+                }
+            }
+            WindowKind::Sliding { size, slide } => {
+                let (mut counted, mut late) = (0, 0);
+                let mut start = time.div_euclid(slide) * slide;
+                while start > time.saturating_sub(size) {
+                    if start.saturating_add(size) <= watermark {
+                        late += 1;
+                    } else {
+                        self.add_to_window(key.clone(), start, size, &mut update)?;
+                        counted += 1;
+                    }
+                    start -= slide;
+                }
+                match (counted, late) {
+                    (_, 0) => Arrival::OnTime,
+                    (0, _) => Arrival::Late,
+                    _ => Arrival::PartlyLate,
+                }
+            }
+            WindowKind::Session { gap } => self.add_to_session(key, time, gap, watermark, &mut update)?,
+        };
+        if arrival.is_late() {
+            self.late_records += 1;
+        }
+        Ok(arrival)
+    }
+
+    fn add_to_window(&mut self, key: K, start: i64, size: i64, update: &mut impl FnMut(&mut A) -> Result<()>) -> Result<()> {
+        let slot = (key, start);
+        if let Some(acc) = self.windows.get_mut(&slot) {
+            return update(acc);
+        }
+        let mut acc = A::default();
+        update(&mut acc)?;
+        self.by_end.entry(start.saturating_add(size)).or_default().push(slot.clone());
+        self.windows.insert(slot, acc);
+        Ok(())
+    }
+
+    fn add_to_session(
+        &mut self,
+        key: K,
+        time: i64,
+        gap: i64,
+        watermark: i64,
+        update: &mut impl FnMut(&mut A) -> Result<()>,
+    ) -> Result<Arrival> {
+        let own_end = time.saturating_add(gap);
+        let extends_emitted = self.emitted_sessions.get(&key).is_some_and(|end| time < *end);
+        if own_end <= watermark || extends_emitted {
+            return Ok(Arrival::Late);
+        }
+        let sessions = self.sessions.entry(key.clone()).or_default();
+        // Sessions are half-open [first, last + gap): an event merges with every
+        // session its own [time, time + gap) overlaps.
+        let overlapping: Vec<usize> =
+            (0..sessions.len()).filter(|&i| sessions[i].start < own_end && time < sessions[i].end).collect();
+        let mut merged = Session { start: time, end: own_end, acc: A::default() };
+        if let Some(&first) = overlapping.first() {
+            merged.start = merged.start.min(sessions[first].start);
+            let mut acc: Option<A> = None;
+            for &i in overlapping.iter().rev() {
+                let session = sessions.remove(i);
+                merged.start = merged.start.min(session.start);
+                merged.end = merged.end.max(session.end);
+                acc = Some(match acc {
+                    None => session.acc,
+                    Some(later) => {
+                        let mut earlier = session.acc;
+                        earlier.merge(later)?;
+                        earlier
+                    }
+                });
+            }
+            merged.acc = acc.unwrap_or_default();
+        }
+        update(&mut merged.acc)?;
+        let position = sessions.iter().position(|s| s.start > merged.start).unwrap_or(sessions.len());
+        self.session_ends.entry(merged.end).or_default().push(key);
+        sessions.insert(position, merged);
+        Ok(Arrival::OnTime)
+    }
+
+    /// An event time was seen on `partition` (after the record was added).
+    pub fn observe(&mut self, partition: PartitionId, time: i64) -> bool {
+        self.tracker.observe(partition, time)
+    }
+
+    /// The partition finished or went idle.
+    pub fn partition_done(&mut self, partition: PartitionId) -> bool {
+        self.tracker.partition_done(partition)
+    }
+
+    /// Processing-time windows: the clock moved.
+    pub fn set_clock(&mut self, now: i64) -> bool {
+        self.tracker.set_clock(now)
+    }
+
+    /// Bounded input ended: every open window becomes ready.
+    pub fn finish(&mut self) {
+        self.tracker.finish();
+    }
+
+    /// Removes and returns the windows whose end the watermark has reached, by end time.
+    pub fn ready(&mut self) -> Vec<Row<K, A>> {
+        let watermark = self.tracker.watermark();
+        let mut rows = Vec::new();
+        while let Some(entry) = self.by_end.first_entry() {
+            if *entry.key() > watermark {
+                break;
+            }
+            let (end, slots) = entry.remove_entry();
+            for slot in slots {
+                if let Some(acc) = self.windows.remove(&slot) {
+                    rows.push(Row { key: slot.0, start: slot.1, end, acc });
+                }
+            }
+        }
+        while let Some(entry) = self.session_ends.first_entry() {
+            if *entry.key() > watermark {
+                break;
+            }
+            let (end, keys) = entry.remove_entry();
+            for key in keys {
+                let Some(sessions) = self.sessions.get_mut(&key) else { continue };
+                while let Some(index) = sessions.iter().position(|s| s.end == end) {
+                    let session = sessions.remove(index);
+                    self.emitted_sessions.insert(key.clone(), session.end);
+                    rows.push(Row { key: key.clone(), start: session.start, end: session.end, acc: session.acc });
+                }
+                if sessions.is_empty() {
+                    self.sessions.remove(&key);
+                }
+            }
+        }
+        if let WindowKind::Session { gap } = self.kind {
+            // Past end + gap no on-time record can fall inside an emitted session.
+            if watermark != i64::MAX {
+                self.emitted_sessions.retain(|_, end| end.saturating_add(gap) > watermark);
+            } else {
+                self.emitted_sessions.clear();
+            }
+        }
+        rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Default, Debug)]
+    struct Sum(i64);
+    impl Accumulator for Sum {
+        fn merge(&mut self, later: Self) -> Result<()> {
+            self.0 += later.0;
+            Ok(())
+        }
+    }
+
+    fn add(w: &mut WindowedAggregate<&'static str, Sum>, key: &'static str, time: i64, v: i64) -> Arrival {
+        let arrival = w.add(key, time, |acc| {
+            acc.0 += v;
+            Ok(())
+        });
+        w.observe(0, time);
+        arrival.unwrap()
+    }
+
+    fn rows(w: &mut WindowedAggregate<&'static str, Sum>) -> Vec<(&'static str, i64, i64, i64)> {
+        w.ready().into_iter().map(|r| (r.key, r.start, r.end, r.acc.0)).collect()
+    }
+
+    #[test]
+    fn tumbling_emits_when_the_watermark_reaches_the_end() {
+        let mut w = WindowedAggregate::new(WindowKind::Tumbling { size: 10 }, 5);
+        add(&mut w, "a", 1, 1);
+        add(&mut w, "a", 9, 1);
+        add(&mut w, "b", 12, 1);
+        assert!(rows(&mut w).is_empty(), "watermark 7 < end 10");
+        add(&mut w, "a", 15, 1);
+        assert_eq!(rows(&mut w), [("a", 0, 10, 2)], "watermark 10 >= end 10");
+        assert_eq!(add(&mut w, "a", 3, 1), Arrival::Late);
+        w.finish();
+        assert_eq!(rows(&mut w), [("b", 10, 20, 1), ("a", 10, 20, 1)]);
+        assert_eq!(w.late_records(), 1);
+    }
+
+    #[test]
+    fn sliding_counts_in_open_windows_and_reports_partly_late() {
+        let mut w = WindowedAggregate::new(WindowKind::Sliding { size: 10, slide: 5 }, 0);
+        add(&mut w, "a", 7, 1); // windows [0,10) and [5,15)
+        add(&mut w, "a", 10, 1); // [5,15) [10,20); watermark 10 closes [0,10)
+        assert_eq!(rows(&mut w), [("a", 0, 10, 1)]);
+        assert_eq!(add(&mut w, "a", 8, 1), Arrival::PartlyLate); // [0,10) emitted, [5,15) open
+        w.finish();
+        assert_eq!(rows(&mut w), [("a", 5, 15, 3), ("a", 10, 20, 1)]);
+    }
+
+    #[test]
+    fn sessions_merge_and_close_on_gap() {
+        let mut w = WindowedAggregate::new(WindowKind::Session { gap: 10 }, 0);
+        add(&mut w, "a", 0, 1);
+        add(&mut w, "a", 25, 1); // separate: 25 >= 0 + 10; watermark 25 closes [0,10)
+        assert_eq!(rows(&mut w), [("a", 0, 10, 1)]);
+        add(&mut w, "a", 40, 1); // 40 >= 35: separate; watermark 40 closes [25,35)
+        assert_eq!(rows(&mut w), [("a", 25, 35, 1)]);
+        add(&mut w, "a", 45, 1); // merges: [40, 55)
+        assert_eq!(add(&mut w, "a", 30, 1), Arrival::Late, "would extend an emitted session");
+        w.finish();
+        assert_eq!(rows(&mut w), [("a", 40, 55, 2)]);
+    }
+
+    #[test]
+    fn sessions_exactly_gap_apart_do_not_merge_but_bridging_events_do() {
+        let mut w = WindowedAggregate::new(WindowKind::Session { gap: 10 }, 100);
+        add(&mut w, "a", 0, 1);
+        add(&mut w, "a", 10, 1);
+        add(&mut w, "a", 30, 1);
+        add(&mut w, "a", 22, 1); // [22,32) overlaps [10,20)? no: 22 >= 20. overlaps [30,40): yes
+        add(&mut w, "a", 15, 1); // [15,25) overlaps [10,20) and [22,40): all merge
+        w.finish();
+        assert_eq!(rows(&mut w), [("a", 0, 10, 1), ("a", 10, 40, 4)]);
+    }
+}
