@@ -9,6 +9,7 @@
 //! `source -> diagnostics -> syntax -> check -> plan -> cli`.
 
 pub mod check;
+pub mod codegen;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod diagnostics;

@@ -65,3 +65,14 @@ impl fmt::Display for Error {
 }
 
 pub type Result<T, E = Fault> = std::result::Result<T, E>;
+
+/// The message of a caught panic (a user's `extern fn`).
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        (*text).to_string()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "a panic without a message".to_string()
+    }
+}

@@ -1,7 +1,10 @@
 //! The `sluice` command line.
 
+pub mod build;
 mod check;
 mod explain;
+mod run;
+mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -32,6 +35,16 @@ pub enum Command {
     /// type flowing out of each, the state each stage keeps and what bounds it,
     /// which stages are fused into one loop, and the sinks.
     Explain(explain::ExplainArgs),
+    /// Compile a program into a standalone binary (runs cargo; the first build
+    /// compiles the runtime once, later ones only the program).
+    Build(build::BuildArgs),
+    /// Build (cached) and run a program; arguments after `--` go to the program.
+    Run(run::RunArgs),
+    /// Run a program on files and compare its sinks with expected records.
+    ///
+    /// Outputs are compared as multisets of records (order does not matter);
+    /// for a sink fed by a running aggregate, the last row per key. Exit 1 on a mismatch.
+    Test(test::TestArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -77,5 +90,8 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Build(args) => build::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Test(args) => test::run(&args),
     }
 }

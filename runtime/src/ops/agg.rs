@@ -240,3 +240,8 @@ impl<T: Clone> Collect<T> {
         self.0.clone()
     }
 }
+
+/// The value of an aggregate over a non-optional input: a group always has one.
+pub fn present<T>(value: Option<T>) -> Result<T> {
+    value.ok_or_else(|| Fault::new("internal error: an aggregate of a non-optional value had no value"))
+}

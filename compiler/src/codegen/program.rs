@@ -1,0 +1,612 @@
+//! The whole program: record types, params, the program struct with its
+//! state and sinks, one method per fused chain, the `Pipeline` impl the runtime
+//! drives, and `main`.
+
+use super::cx::{field_ident, snake, Cx};
+use super::ops::{self, StageCode, StageCx};
+use crate::plan::{
+    DurationSpec, ErrorPolicy, ExternPlan, Format, Input, Literal, Output, PipelineId, Setting, SinkConnector, SinkId,
+    SourceConnector, StageKind, TimeSource, Type, TypedPlan,
+};
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+/// The module a `.pipe` program's `extern fn` file is included as.
+pub fn udf_module(ext: &ExternPlan) -> TokenStream {
+    match &ext.path {
+        Some(path) => {
+            let module = format_ident!("udf_{}", udf_stem(path));
+            quote!(#module)
+        }
+        None => quote!(super),
+    }
+}
+
+/// `udf/score.rs` -> `score`.
+pub fn udf_stem(path: &str) -> String {
+    let stem = std::path::Path::new(path).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    snake(&stem.replace(|c: char| !c.is_ascii_alphanumeric(), "_"))
+}
+
+/// A duration known at compile time, or read from a param.
+pub fn duration_value(spec: &DurationSpec, params: TokenStream) -> TokenStream {
+    match spec {
+        DurationSpec::Millis(ms) => quote!(::sluice::Duration(#ms)),
+        DurationSpec::Param(name) => {
+            let f = field_ident(name);
+            quote!(#params.#f)
+        }
+    }
+}
+
+pub fn sink_field(cx: &Cx<'_>, sink: SinkId) -> Ident {
+    format_ident!("sink_{}", snake(&cx.plan.sink(sink).name))
+}
+
+fn chain_name(cx: &Cx<'_>, pipeline: PipelineId, from: usize) -> Ident {
+    format_ident!("{}_from_{}", snake(&cx.plan.pipeline(pipeline).name), from)
+}
+
+fn source_method(cx: &Cx<'_>, index: usize) -> Ident {
+    format_ident!("source_{}", snake(&cx.plan.sources[index].name))
+}
+
+fn stream_method(cx: &Cx<'_>, pipeline: PipelineId) -> Ident {
+    format_ident!("stream_{}", snake(&cx.plan.pipeline(pipeline).name))
+}
+
+fn setting(s: &Setting) -> TokenStream {
+    match s {
+        Setting::Literal(text) => quote!(::sluice::config::Setting::Literal(#text)),
+        Setting::Env { var, default: Some(d) } => quote!(::sluice::config::Setting::Env { var: #var, default: Some(#d) }),
+        Setting::Env { var, default: None } => quote!(::sluice::config::Setting::Env { var: #var, default: None }),
+    }
+}
+
+fn format_tokens(format: Format) -> TokenStream {
+    match format {
+        Format::Json => quote!(::sluice::io::Format::Json),
+        Format::Csv => quote!(::sluice::io::Format::Csv),
+        Format::Text => quote!(::sluice::io::Format::Text),
+        Format::Parquet => quote!(::sluice::io::Format::Parquet),
+    }
+}
+
+fn literal_text(literal: &Literal) -> String {
+    match literal {
+        Literal::Int(v) => v.to_string(),
+        Literal::Float(v) => format!("{v:?}"),
+        Literal::Bool(v) => v.to_string(),
+        Literal::String(v) => v.clone(),
+        Literal::Duration(v) => format!("{v}ms"),
+        Literal::Timestamp(v) => v.to_string(),
+        Literal::Null => String::new(),
+    }
+}
+
+/// Emission partitions: rows an aggregate emits are one input partition of the stages after it.
+const EMIT_PARTITION_BASE: u64 = 1 << 32;
+
+struct Chains {
+    items: Vec<TokenStream>,
+    methods: Vec<TokenStream>,
+    state: Vec<(Ident, TokenStream, TokenStream)>,
+    /// (pipeline order, state, emit fn, windowed, processing time)
+    aggregates: Vec<(Ident, Ident, bool, bool)>,
+    /// (state, processing time) of dedupe stages.
+    dedupes: Vec<(Ident, bool)>,
+}
+
+pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str) -> TokenStream {
+    let rt = cx.rt.clone();
+    // Source records first, so schemas keep their names.
+    for source in &plan.sources {
+        cx.record(&source.record, &source.name);
+    }
+    let chains = chains(plan, cx);
+    let Chains { items: chain_items, methods, state, aggregates, dedupes } = chains;
+
+    // Params.
+    let param_fields = plan.params.iter().map(|p| {
+        let name = field_ident(&p.name);
+        let ty = cx.rust_type(&p.ty, "Param");
+        quote!(pub #name: #ty)
+    });
+    let param_inits = plan.params.iter().map(|p| {
+        let name = field_ident(&p.name);
+        let getter = format_ident!(
+            "param_{}",
+            match p.ty {
+                Type::Int => "int",
+                Type::Float => "float",
+                Type::Bool => "bool",
+                Type::Duration => "duration",
+                Type::Timestamp => "timestamp",
+                _ => "string",
+            }
+        );
+        let data_name = &p.name;
+        quote!(#name: config.#getter(#data_name)?)
+    });
+
+    // Sinks that something writes to.
+    let open_sinks: Vec<(usize, Ident, TokenStream)> = plan
+        .sinks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, sink)| {
+            let record = sink.record.as_ref()?;
+            Some((i, sink_field(cx, SinkId(i)), cx.record(record, &sink.name)))
+        })
+        .collect();
+    let sink_decls = open_sinks.iter().map(|(_, f, ty)| quote!(#f: #rt::io::RecordSink<#ty>));
+    let sink_inits = open_sinks.iter().map(|(i, f, _)| {
+        let name = &plan.sinks[*i].name;
+        quote! {
+            #f: {
+                let (target, format) = config.sink_target(&INFO, #i)?;
+                #rt::io::RecordSink::open(#name, &target, format)?
+            }
+        }
+    });
+    let sink_closes = open_sinks.iter().map(|(_, f, _)| quote!(self.#f.close()?;));
+    let sink_stats = open_sinks.iter().map(|(i, f, _)| {
+        let label = format!("written to {}", plan.sinks[*i].name);
+        quote!(stats.push((#label.to_string(), self.#f.written()));)
+    });
+    let dead_letter_arms = open_sinks.iter().filter(|(i, _, _)| {
+        plan.sources.iter().any(|s| s.on_error == ErrorPolicy::DeadLetter(SinkId(*i)))
+    }).map(|(i, f, _)| quote!(#i => self.#f.write(letter),));
+
+    // Lookup tables.
+    let tables: Vec<(usize, Ident, TokenStream, TokenStream)> = plan
+        .sources
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.table)
+        .filter_map(|(i, s)| {
+            let field = plan.pipelines.iter().flat_map(|p| &p.stages).find_map(|st| match &st.kind {
+                StageKind::Join { table, table_field, .. } if table.0 == i => Some(table_field.clone()),
+                _ => None,
+            })?;
+            let field_ty = s.record.field(&field).map(|f| f.ty.clone()).unwrap_or(Type::Error);
+            let key_ty = ops::join::table_key_type(&field_ty);
+            let key_rust = cx.key_type(&key_ty);
+            let record = cx.record(&s.record, &s.name);
+            let f = field_ident(&field);
+            let key_value = cx.to_key(&key_ty, quote!(key));
+            let state = ops::join::table_state(cx, crate::plan::SourceId(i));
+            let upsert = if field_ty.is_optional() {
+                quote! {
+                    if let Some(key) = rec.#f.clone() {
+                        self.#state.upsert(#key_value, rec);
+                    }
+                }
+            } else {
+                quote! {
+                    let key = rec.#f.clone();
+                    self.#state.upsert(#key_value, rec);
+                }
+            };
+            let arm = quote! {
+                #i => {
+                    let rec: #record = #rt::io::decode(raw)?;
+                    #upsert
+                    Ok(())
+                }
+            };
+            Some((i, state, quote!(#rt::ops::table::Table<#key_rust, #record>), arm))
+        })
+        .collect();
+    let table_decls = tables.iter().map(|(_, f, ty, _)| quote!(#f: #ty));
+    let table_inits = tables.iter().map(|(_, f, _, _)| quote!(#f: Default::default()));
+    let table_arms = tables.iter().map(|(_, _, _, arm)| arm);
+
+    // Sources: decode and fan out to every pipeline that reads them.
+    let mut source_methods = Vec::new();
+    let mut record_arms = Vec::new();
+    for (i, source) in plan.sources.iter().enumerate() {
+        let readers: Vec<PipelineId> = plan
+            .pipelines
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.inputs.contains(&Input::Source(crate::plan::SourceId(i))))
+            .map(|(p, _)| PipelineId(p))
+            .collect();
+        if readers.is_empty() || source.table {
+            continue;
+        }
+        let record = cx.record(&source.record, &source.name);
+        let method = source_method(cx, i);
+        let calls = fan_out(cx, &readers);
+        let doc = format!(" Each record of source `{}`.", source.name);
+        source_methods.push(quote! {
+            #[doc = #doc]
+            fn #method(&mut self, partition: u64, rec: #record) -> Result<(), #rt::Error> {
+                #calls
+            }
+        });
+        record_arms.push(quote! {
+            #i => {
+                let rec: #record = #rt::io::decode(raw)?;
+                self.#method(partition, rec)
+            }
+        });
+    }
+    // Named streams fan out to their readers.
+    for (p, pipeline) in plan.pipelines.iter().enumerate() {
+        if pipeline.output == Output::Stream {
+            let readers = plan.readers_of(PipelineId(p));
+            let record = cx.record(&pipeline.output_record, &format!("{}_out", pipeline.name));
+            let method = stream_method(cx, PipelineId(p));
+            let calls = fan_out(cx, &readers);
+            let doc = format!(" Each record of the named stream `{}`.", pipeline.name);
+            source_methods.push(quote! {
+                #[doc = #doc]
+                fn #method(&mut self, partition: u64, rec: #record) -> Result<(), #rt::Error> {
+                    let _ = (partition, &rec);
+                    #calls
+                }
+            });
+        }
+    }
+
+    let state_decls = state.iter().map(|(f, ty, _)| quote!(#f: #ty));
+    let state_inits = state.iter().map(|(f, _, init)| quote!(#f: #init));
+    let on_partition_done = aggregates.iter().filter(|(_, _, windowed, processing)| *windowed && !processing).map(|(state, emit, _, _)| {
+        quote!(if self.#state.partition_done(partition) { self.#emit()?; })
+    });
+    let dedupe_done = dedupes.iter().filter(|(_, processing)| !processing).map(|(state, _)| quote!(self.#state.partition_done(partition);));
+    let on_tick = aggregates.iter().filter(|(_, _, windowed, processing)| !windowed || *processing).map(|(state, emit, windowed, _)| {
+        if *windowed {
+            quote!(if self.#state.set_clock(now) { self.#emit()?; })
+        } else {
+            quote!(self.#emit()?;)
+        }
+    });
+    let dedupe_tick = dedupes.iter().filter(|(_, processing)| *processing).map(|(state, _)| quote!(self.#state.set_clock(now);));
+    let on_end = aggregates.iter().map(|(state, emit, windowed, _)| {
+        if *windowed {
+            quote!(self.#state.finish(); self.#emit()?;)
+        } else {
+            quote!(self.#emit()?;)
+        }
+    });
+    let late_stats = aggregates.iter().filter(|(_, _, windowed, _)| *windowed).map(|(state, _, _, _)| {
+        let label = format!("late records in {state}");
+        quote!(stats.push((#label.to_string(), self.#state.late_records()));)
+    });
+
+    // What the binary knows about itself.
+    let source_infos = plan.sources.iter().map(|s| {
+        let name = &s.name;
+        let kind = match &s.connector {
+            SourceConnector::Kafka { topics, .. } => {
+                let topics = topics.iter().map(setting);
+                quote!(#rt::config::SourceKind::Kafka { topics: &[#(#topics),*] })
+            }
+            SourceConnector::File { path } => {
+                let path = setting(path);
+                quote!(#rt::config::SourceKind::File { path: #path })
+            }
+        };
+        let format = format_tokens(s.format);
+        let table = s.table;
+        let on_error = match s.on_error {
+            ErrorPolicy::Skip => quote!(#rt::config::OnError::Skip),
+            ErrorPolicy::Fail => quote!(#rt::config::OnError::Fail),
+            ErrorPolicy::DeadLetter(sink) => {
+                let index = sink.0;
+                quote!(#rt::config::OnError::DeadLetter(#index))
+            }
+        };
+        quote!(#rt::config::SourceInfo { name: #name, kind: #kind, format: #format, table: #table, on_error: #on_error })
+    });
+    let sink_infos = plan.sinks.iter().map(|s| {
+        let name = &s.name;
+        let kind = match &s.connector {
+            SinkConnector::Kafka { topic, .. } => {
+                let topic = setting(topic);
+                quote!(#rt::config::SinkKind::Kafka { topic: #topic })
+            }
+            SinkConnector::File { path } => {
+                let path = setting(path);
+                quote!(#rt::config::SinkKind::File { path: #path })
+            }
+            SinkConnector::Postgres { table, .. } => {
+                let table = setting(table);
+                quote!(#rt::config::SinkKind::Postgres { table: #table })
+            }
+            SinkConnector::Stdout => quote!(#rt::config::SinkKind::Stdout),
+        };
+        let format = format_tokens(s.format);
+        quote!(#rt::config::SinkInfo { name: #name, kind: #kind, format: #format })
+    });
+    let param_infos = plan.params.iter().map(|p| {
+        let name = &p.name;
+        let ty = p.ty.to_string();
+        let default = match &p.default {
+            Some(literal) => {
+                let text = literal_text(literal);
+                quote!(Some(#text))
+            }
+            None => quote!(None),
+        };
+        quote!(#rt::config::ParamInfo { name: #name, ty: #ty, default: #default })
+    });
+
+    // `extern fn` files.
+    let mut udf_modules: Vec<TokenStream> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for ext in &plan.externs {
+        if let Some(path) = &ext.path {
+            let stem = udf_stem(path);
+            if seen.insert(stem.clone()) {
+                let module = format_ident!("udf_{}", stem);
+                let file = format!("udf/{stem}.rs");
+                let doc = format!(" Rust functions from `{path}`.");
+                udf_modules.push(quote! {
+                    #[doc = #doc]
+                    #[path = #file]
+                    mod #module;
+                });
+            }
+        }
+    }
+
+    let struct_items = cx.take_items();
+    let header = format!(" Generated by sluice from `{}`. Do not edit: edit the program and rebuild.", cx.file.name);
+    quote! {
+        #![doc = #header]
+        #![allow(clippy::all, unused, reason = "generated code")]
+
+        #(#udf_modules)*
+
+        #(#struct_items)*
+
+        /// The program's params, read once at start.
+        #[derive(Clone, Debug)]
+        pub struct Params { #(#param_fields,)* }
+
+        impl Params {
+            fn from_config(config: &#rt::config::Config) -> Result<Self, String> {
+                let _ = config;
+                Ok(Params { #(#param_inits,)* })
+            }
+        }
+
+        #(#chain_items)*
+
+        /// The program: its params, sinks and operator state.
+        pub struct Program {
+            params: Params,
+            #(#sink_decls,)*
+            #(#table_decls,)*
+            #(#state_decls,)*
+            /// Faults in rows emitted by aggregates (they have no input record to route).
+            emit_faults: u64,
+        }
+
+        impl Program {
+            pub fn new(config: &#rt::config::Config) -> Result<Self, String> {
+                let params = Params::from_config(config)?;
+                Ok(Program {
+                    #(#sink_inits,)*
+                    #(#table_inits,)*
+                    #(#state_inits,)*
+                    params,
+                    emit_faults: 0,
+                })
+            }
+
+            /// Counts and reports a fault in an emitted row; a fatal error stops the run.
+            fn emitted(&mut self, result: Result<(), #rt::Error>) -> Result<(), #rt::Error> {
+                match result {
+                    Err(#rt::Error::Fault(fault)) => {
+                        self.emit_faults += 1;
+                        if self.emit_faults <= 10 {
+                            eprintln!("warning: skipped an emitted row: {fault}");
+                        }
+                        Ok(())
+                    }
+                    other => other,
+                }
+            }
+
+            #(#source_methods)*
+
+            #(#methods)*
+        }
+
+        impl #rt::driver::Pipeline for Program {
+            fn on_record(&mut self, source: usize, partition: u64, raw: &#rt::io::RawRecord<'_>) -> Result<(), #rt::Error> {
+                match source {
+                    #(#record_arms)*
+                    _ => Ok(()),
+                }
+            }
+
+            fn on_table_row(&mut self, source: usize, raw: &#rt::io::RawRecord<'_>) -> Result<(), #rt::Error> {
+                match source {
+                    #(#table_arms)*
+                    _ => Ok(()),
+                }
+            }
+
+            fn on_partition_done(&mut self, partition: u64) -> Result<(), #rt::Error> {
+                #(#on_partition_done)*
+                #(#dedupe_done)*
+                Ok(())
+            }
+
+            fn on_tick(&mut self, now: i64) -> Result<(), #rt::Error> {
+                #(#on_tick)*
+                #(#dedupe_tick)*
+                Ok(())
+            }
+
+            fn on_end(&mut self) -> Result<(), #rt::Error> {
+                #(#on_end)*
+                Ok(())
+            }
+
+            fn write_dead_letter(&mut self, sink: usize, letter: &#rt::io::DeadLetter) -> Result<(), #rt::Error> {
+                match sink {
+                    #(#dead_letter_arms)*
+                    _ => Ok(()),
+                }
+            }
+
+            fn close(&mut self) -> Result<(), #rt::Error> {
+                #(#sink_closes)*
+                Ok(())
+            }
+
+            fn stats(&self) -> Vec<(String, u64)> {
+                let mut stats = Vec::new();
+                #(#sink_stats)*
+                #(#late_stats)*
+                if self.emit_faults > 0 {
+                    stats.push(("bad emitted rows".to_string(), self.emit_faults));
+                }
+                stats
+            }
+        }
+
+        /// What the binary knows about its program (`--help` lists it).
+        pub const INFO: #rt::config::ProgramInfo = #rt::config::ProgramInfo {
+            name: #program_name,
+            sources: &[#(#source_infos),*],
+            sinks: &[#(#sink_infos),*],
+            params: &[#(#param_infos),*],
+        };
+
+        fn main() -> std::process::ExitCode {
+            #rt::driver::main(&INFO, Program::new)
+        }
+    }
+}
+
+/// Calls every reader's chain with the record (cloned for all but the last).
+fn fan_out(cx: &Cx<'_>, readers: &[PipelineId]) -> TokenStream {
+    let mut calls = Vec::new();
+    for (n, reader) in readers.iter().enumerate() {
+        let chain = chain_name(cx, *reader, 0);
+        if n + 1 == readers.len() {
+            calls.push(quote!(self.#chain(partition, rec)));
+        } else {
+            calls.push(quote!(self.#chain(partition, rec.clone())?;));
+        }
+    }
+    if calls.is_empty() {
+        calls.push(quote!(Ok(())));
+    }
+    quote!(#(#calls)*)
+}
+
+/// One method per fused chain: from a pipeline's start, or from after an aggregate.
+fn chains(plan: &TypedPlan, cx: &Cx<'_>) -> Chains {
+    let rt = cx.rt.clone();
+    let mut out = Chains { items: Vec::new(), methods: Vec::new(), state: Vec::new(), aggregates: Vec::new(), dedupes: Vec::new() };
+    let mut emitter_count = 0u64;
+    for (p, pipeline) in plan.pipelines.iter().enumerate() {
+        let pid = PipelineId(p);
+        // Types first, in order, so stage outputs get their names.
+        let mut types = vec![cx.record(&pipeline.input_record, &format!("{}_input", pipeline.name))];
+        for (i, stage) in pipeline.stages.iter().enumerate() {
+            let hint = format!("{}_{}{}", pipeline.name, stage.kind.name().replace(' ', "_"), i + 1);
+            types.push(cx.record(&stage.output, &hint));
+        }
+        // Chain entry points: the start, and after each aggregate.
+        let mut starts = vec![0];
+        for (i, stage) in pipeline.stages.iter().enumerate() {
+            if stage.kind.is_emitter() {
+                starts.push(i + 1);
+            }
+        }
+        for &start in &starts {
+            let end = pipeline.stages[start..].iter().position(|s| s.kind.is_emitter()).map_or(pipeline.stages.len(), |o| start + o + 1);
+            let mut codes: Vec<StageCode> = Vec::new();
+            let mut in_loop = false;
+            for i in start..end {
+                let stage = &pipeline.stages[i];
+                let s = StageCx {
+                    cx,
+                    pipeline,
+                    pipeline_index: p,
+                    index: i,
+                    stage,
+                    input: types[i].clone(),
+                    output: types[i + 1].clone(),
+                    skip: if in_loop { quote!(continue) } else { quote!(return Ok(())) },
+                };
+                let code = match &stage.kind {
+                    StageKind::Filter { predicate } => ops::filter::emit(&s, predicate),
+                    StageKind::Project { fields } => ops::project::emit(&s, fields),
+                    StageKind::Explode { list_field, element_field } => {
+                        in_loop = true;
+                        ops::explode::emit(&s, list_field, element_field)
+                    }
+                    StageKind::Dedupe { keys, within, time } => {
+                        let code = ops::dedupe::emit(&s, keys, within, time);
+                        out.dedupes.push((code.state[0].0.clone(), *time == TimeSource::Processing));
+                        code
+                    }
+                    StageKind::Join { table, stream_key, table_field, outer } => {
+                        ops::join::emit(&s, *table, stream_key, table_field, *outer)
+                    }
+                    StageKind::Aggregate { keys, window, calls, outputs } => {
+                        emitter_count += 1;
+                        let next = chain_name(cx, pid, i + 1);
+                        let parts =
+                            ops::aggregate::emit(&s, keys, window.as_ref(), calls, outputs, &next, EMIT_PARTITION_BASE + emitter_count);
+                        out.methods.push(parts.emit_item);
+                        out.aggregates.push((parts.state, parts.emit_fn, parts.windowed, parts.processing_time));
+                        parts.code
+                    }
+                };
+                codes.push(code);
+            }
+            // What happens after the chain's last stage (statements: inside an
+            // `explode` this runs once per element).
+            let ends_in_aggregate = end > start && pipeline.stages[end - 1].kind.is_emitter();
+            let tail = if ends_in_aggregate {
+                quote!()
+            } else {
+                match &pipeline.output {
+                    Output::Sink(sink) => {
+                        let f = sink_field(cx, *sink);
+                        quote!(self.#f.write(&rec)?;)
+                    }
+                    Output::Stream => {
+                        let method = stream_method(cx, pid);
+                        quote!(self.#method(partition, rec)?;)
+                    }
+                }
+            };
+            let mut body = tail;
+            for code in codes.into_iter().rev() {
+                out.items.extend(code.items);
+                out.state.extend(code.state);
+                body = (code.wrap)(body);
+            }
+            let name = chain_name(cx, pid, start);
+            let input = &types[start];
+            let doc = if start == 0 {
+                format!(" Pipeline `{}`, fused from its start ({}).", pipeline.name, cx.location(pipeline.span))
+            } else {
+                format!(" Pipeline `{}`, fused from the rows its stage [{}] emits.", pipeline.name, start)
+            };
+            out.methods.push(quote! {
+                #[doc = #doc]
+                #[inline]
+                fn #name(&mut self, partition: u64, rec: #input) -> Result<(), #rt::Error> {
+                    let _ = partition;
+                    #body
+                    Ok(())
+                }
+            });
+        }
+    }
+    out
+}
