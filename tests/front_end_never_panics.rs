@@ -214,6 +214,12 @@ fn deep_nesting_is_a_diagnostic_not_a_stack_overflow() {
         "{".repeat(100_000),
         "schema S { a: ".to_string() + &"[".repeat(100_000),
         format!("{head}{}", "\"unterminated"),
+        // Schemas nested through each other, in a chain and in a ring.
+        std::iter::once("schema S0 { a: int }".to_string())
+            .chain((1..8000).map(|i| format!("schema S{i} {{ a: S{} }}", i - 1)))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        (0..3000).map(|i| format!("schema S{i} {{ a: S{} }}", (i + 1) % 3000)).collect::<Vec<_>>().join("\n"),
     ];
     std::thread::Builder::new()
         .stack_size(2 * 1024 * 1024)

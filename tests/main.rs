@@ -4,4 +4,5 @@ mod common;
 mod docs;
 mod examples;
 mod front_end_never_panics;
+mod golden;
 mod ui;

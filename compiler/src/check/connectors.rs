@@ -57,7 +57,14 @@ impl Checker<'_> {
         OptionSet { by_name }
     }
 
-    fn missing_option(&self, options: &Options, owner: &Ident, what: &str, example: &str) {
+        fn missing_option(&self, options: &Options, owner: &Ident, what: &str, example: &str) {
+        // A misspelling of the option was already reported with "did you mean".
+        let wanted: Vec<&str> = what.split('`').skip(1).step_by(2).collect();
+        if options.entries.iter().any(|e| {
+            did_you_mean(&e.name.node, wanted.iter().copied()).is_some() && !wanted.contains(&e.name.node.as_str())
+        }) {
+            return;
+        }
         self.report(
             Diagnostic::error(Code::E0503, format!("`{}` is missing the required option {what}", owner.node))
                 .with_primary(owner.span, format!("needs {what}"))
@@ -78,6 +85,10 @@ impl Checker<'_> {
     /// A string, or `env("NAME")` / `env("NAME", "default")`.
     fn setting(&self, value: &OptionValue) -> Option<Setting> {
         match &value.kind {
+                        OptionValueKind::String(text) if text.trim().is_empty() => {
+                self.bad_value(value, "a non-empty string", Some("give the name, or read it from the environment: `env(\"NAME\")`".into()));
+                None
+            }
             OptionValueKind::String(text) => Some(Setting::Literal(text.clone())),
             OptionValueKind::Call(name, args) if name.node == "env" => {
                 let strings: Vec<Option<&String>> = args
@@ -147,11 +158,15 @@ impl Checker<'_> {
         None
     }
 
-    fn boolean(&self, value: &OptionValue) -> Option<bool> {
-        match value.kind {
-            OptionValueKind::Bool(b) => Some(b),
-            _ => {
-                self.bad_value(value, "`true` or `false`", None);
+        fn boolean(&self, value: &OptionValue) -> Option<bool> {
+        match &value.kind {
+            OptionValueKind::Bool(b) => Some(*b),
+            OptionValueKind::String(text) if text == "true" || text == "false" => {
+                self.bad_value(value, "`true` or `false`", Some(format!("write it without quotes: `{text}`")));
+                Some(text == "true")
+            }
+                        _ => {
+                self.bad_value(value, "`true` or `false`", Some("write `true` or `false`".into()));
                 None
             }
         }
@@ -225,7 +240,7 @@ impl Checker<'_> {
                     let set = self.option_set(&sink.options, &["path", "format"], "file", "sink");
                     let path = set.get("path").and_then(|e| self.setting(&e.value));
                     if set.get("path").is_none() {
-                        self.missing_option(&sink.options, &sink.name, "`path`", "path: \"out/records.jsonl\"");
+                        self.missing_option(&sink.options, &sink.name, "`path`", "path: \"out/records\"");
                     }
                     let format = self.format(&set, &["json", "csv", "parquet"]);
                     (SinkConnector::File { path: path.unwrap_or(Setting::Literal(String::new())) }, format)
@@ -259,6 +274,13 @@ impl Checker<'_> {
                                 Some("write `key: [field, ...]`".into()),
                             ),
                         }
+                    }
+                                        if mode == WriteMode::Upsert && set.get("key").is_some() && keys.is_empty() {
+                        self.report(
+                            Diagnostic::error(Code::E0509, "`mode: upsert` needs at least one key column")
+                                .with_primary(set.get("key").map_or(sink.name.span, |e| e.value.span), "no columns")
+                                .with_help("list the columns that identify a row: `key: [field, ...]`"),
+                        );
                     }
                     if mode == WriteMode::Upsert && set.get("key").is_none() {
                         self.report(
@@ -394,7 +416,9 @@ impl Checker<'_> {
                         SOURCE_CONNECTORS.to_vec(),
                         Some("sources read `from kafka` or `from file`".into()),
                     );
-                    let set = self.option_set(&source.options, &[], "unknown", "source");
+                                                            // Its options cannot be checked against an unknown connector.
+                    self.broken_sources.borrow_mut().insert(source.name.node.clone());
+                    let set = OptionSet { by_name: HashMap::new() };
                     (SourceConnector::File { path: Setting::Literal(String::new()) }, set)
                 }
             };
@@ -405,9 +429,9 @@ impl Checker<'_> {
                     match record.field(&field.node).map(|f| &f.ty) {
                         Some(Type::Timestamp) => Some(field.node),
                         Some(Type::Error) => None,
-                        Some(other) => {
-                            let mut d = Diagnostic::error(
-                                Code::E0406,
+                                            Some(other) => {
+                        self.bad_event_time.borrow_mut().insert(source.name.node.clone());
+                        let mut d = Diagnostic::error(Code::E0406,
                                 format!("`event_time` field `{}` has type `{other}`", field.node),
                             )
                             .with_primary(field.span, "expected a `timestamp` field");
@@ -421,11 +445,12 @@ impl Checker<'_> {
                             self.report(d);
                             None
                         }
-                        None if record.fields.is_empty() => None,
-                        None => {
-                            self.unknown_record_field(Code::E0406, &field, &record, "the source's record");
-                            None
-                        }
+                                            None if record.fields.is_empty() => None,
+                    None => {
+                        self.bad_event_time.borrow_mut().insert(source.name.node.clone());
+                        self.unknown_record_field(Code::E0508, &field, &record, "the source's record");
+                        None
+                    }
                     }
                 });
             let key = set.get("key").and_then(|e| self.field_word(&e.value)).and_then(|field| {
@@ -493,15 +518,8 @@ impl Checker<'_> {
     }
 
     /// Reports a record the format cannot represent.
-    pub(crate) fn check_format_holds(
-        &self,
-        format: Format,
-        record: &RecordType,
-        span: crate::source::Span,
-        name: &str,
-        role: &str,
-    ) {
-        if record.has_error() {
+        pub(crate) fn check_format_holds(&self, format: Format, record: &RecordType, span: crate::source::Span, name: &str, role: &str) {
+        if record.has_error() || record.fields.is_empty() {
             return;
         }
         match format {
@@ -513,9 +531,13 @@ impl Checker<'_> {
                     .map(|f| format!("`{}: {}`", f.name, f.ty))
                     .collect();
                 self.report(
-                    Diagnostic::error(Code::E0506, format!("CSV cannot hold the records of {role} `{name}`"))
+                                        Diagnostic::error(Code::E0506, format!("the CSV format cannot hold the records of {role} `{name}`"))
                         .with_primary(span, format!("has nested field(s) {}", nested.join(", ")))
-                        .with_help("use `format: json` (or parquet for files), or `select` only scalar fields first"),
+                        .with_help(if role == "source" {
+                            "use `format: json`, or declare only scalar columns (CSV columns are scalars)"
+                        } else {
+                            "use `format: json` (or parquet for files), or `select` only scalar fields before `to`"
+                        }),
                 );
             }
             Format::Text => {
@@ -528,9 +550,11 @@ impl Checker<'_> {
                             format!("`format: text` cannot hold the records of {role} `{name}`"),
                         )
                         .with_primary(span, format!("records are {}", record.structure()))
-                        .with_help(
-                            "text records are exactly `{ line: string }`; use `format: json` or `select { line: ... }`",
-                        ),
+                                                    .with_help(if role == "source" {
+                                "declare the source as `{ line: string }` and parse the line in a `select`"
+                            } else {
+                                "text records are exactly `{ line: string }`: `select { line: ... }` before `to`, or use `format: json`"
+                            }),
                     );
                 }
             }
@@ -560,9 +584,15 @@ impl Checker<'_> {
                         )
                         .with_primary(*span, format!("sends {}", record.structure()))
                         .with_secondary(first_span, format!("sends {}", first_record.structure()))
-                        .with_help(
-                            "a sink has one record type: `select` the same fields in every pipeline that writes to it",
-                        ),
+                                                    .with_help(match (&writes[0].0, &writes.iter().find(|(_, r, s)| s == span && r == record).map(|(w, _, _)| w.clone())) {
+                                (Writer::DeadLetters(_), _) | (_, Some(Writer::DeadLetters(_))) => {
+                                    "dead letters have their own record type: send them to a sink of their own".to_string()
+                                }
+                                (Writer::Late { .. }, _) | (_, Some(Writer::Late { .. })) => {
+                                    "late records have the aggregate's input type: send them to a sink of their own".to_string()
+                                }
+                                _ => "a sink has one record type: `select` the same fields in every pipeline that writes to it".to_string(),
+                            }),
                     );
                 }
             }

@@ -106,7 +106,7 @@ impl Checker<'_> {
                         self.report(
                             Diagnostic::error(Code::E0310, format!("`{other}` has no fields"))
                                 .with_primary(field.span, format!("cannot read `.{}`", field.node))
-                                .with_secondary(base.span, format!("this is a `{other}`"))
+                                .with_secondary(base.span, format!("this is {}", crate::diagnostics::a(other)))
                                 .with_help("`.field` reads a field of a record value"),
                         );
                         error_expr(span)
@@ -133,7 +133,7 @@ impl Checker<'_> {
                     other => {
                         self.report(
                             Diagnostic::error(Code::E0310, format!("cannot index into a value of type `{other}`"))
-                                .with_primary(base.span, format!("this is a `{other}`, not a list"))
+                                .with_primary(base.span, format!("this is {}, not a list", crate::diagnostics::a(other)))
                                 .with_help("`[index]` reads an element of a list (`[T]`)"),
                         );
                         error_expr(span)
@@ -150,13 +150,18 @@ impl Checker<'_> {
                     (UnaryOp::Not, Type::Bool) => (Type::Bool, UnOp::Not),
                     (UnaryOp::Neg, Type::Int | Type::Float | Type::Duration) => (base.clone(), UnOp::Neg),
                     _ => {
-                        let expected = if *op == UnaryOp::Not { "`bool`" } else { "a number or a duration" };
+                                                let expected = if *op == UnaryOp::Not { "`bool`" } else { "a number or a duration" };
+                        let text = self.snippet(operand.span);
+                        let help = match (op, &base) {
+                            (UnaryOp::Not, Type::Int | Type::Float) => format!("write `{text} == 0`"),
+                            (UnaryOp::Not, Type::String) => format!("write `{text} == \"\"`"),
+                            (UnaryOp::Not, _) => "`!` negates a `bool`".to_string(),
+                            _ => "`-` negates a number or a duration".to_string(),
+                        };
                         self.report(
-                            Diagnostic::error(
-                                Code::E0302,
-                                format!("cannot apply `{}` to `{}`", op.symbol(), operand.ty),
-                            )
-                            .with_primary(operand.span, format!("expected {expected}, found `{}`", operand.ty)),
+                            Diagnostic::error(Code::E0302, format!("cannot apply `{}` to `{}`", op.symbol(), operand.ty))
+                                .with_primary(operand.span, format!("expected {expected}, found `{}`", operand.ty))
+                                .with_help(help),
                         );
                         return error_expr(span);
                     }
@@ -189,13 +194,15 @@ impl Checker<'_> {
 
     /// Reports a condition that is not `bool`/`bool?`.
     pub(crate) fn expect_condition(&self, cond: &TExpr, what: &str) {
-        match cond.ty.non_optional() {
+                match cond.ty.non_optional() {
             Type::Bool | Type::Error | Type::Null => {}
             other => {
-                let help = match other {
-                    Type::Int | Type::Float => "compare it, e.g. `x > 0`",
-                    Type::String => "compare it, e.g. `x == \"value\"`, or test it with `contains`/`starts_with`",
-                    _ => "conditions are `bool` expressions such as comparisons",
+                let text = self.snippet(cond.span);
+                let help = match (other, cond.ty.is_optional()) {
+                    (_, true) => format!("to test for a value, write `!is_null({text})`"),
+                    (Type::Int | Type::Float, _) => format!("compare it, e.g. `{text} != 0`"),
+                    (Type::String, _) => format!("compare it, e.g. `{text} != \"\"`, or test it with `contains`/`starts_with`"),
+                    _ => "conditions are `bool` expressions such as comparisons".to_string(),
                 };
                 self.report(
                     Diagnostic::error(Code::E0303, format!("{what} must be a `bool`, found `{}`", cond.ty))
@@ -333,11 +340,16 @@ impl Checker<'_> {
                         &rhs,
                         Some("parse the string first: `to_timestamp(\"2026-11-24T14:40:00Z\")`".into()),
                     ),
-                    (_, Timestamp, Int) | (_, Int, Timestamp) => mismatch(
+                                        (_, Timestamp, Int) | (_, Int, Timestamp) => {
+                        let number = if l == Int { &lhs } else { &rhs };
+                        let text = self.snippet(number.span);
+                        mismatch(self, &lhs, &rhs, Some(format!("write the number as a duration, e.g. `{text}ms`, or convert a field with `millis(...)` on the other side")))
+                    }
+                    (_, Duration, Int | Float) | (_, Int | Float, Duration) => mismatch(
                         self,
                         &lhs,
                         &rhs,
-                        Some("add a duration such as `5m`, or convert with `to_timestamp(millis)`".into()),
+                        Some("compare durations with durations (`latency > 1m`), or convert one with `millis(...)`".into()),
                     ),
                     _ => mismatch(self, &lhs, &rhs, None),
                 }
@@ -365,12 +377,13 @@ impl Checker<'_> {
                             node(ty, bop, lhs, rhs)
                         } else {
                             self.report(
-                                Diagnostic::error(
-                                    Code::E0321,
-                                    format!("cannot compare values of type `{a}` with `{}`", op.symbol()),
-                                )
-                                .with_primary(span, if ordering { "not an ordered type" } else { "not a scalar type" })
-                                .with_help("compare a scalar field of it instead"),
+                                                                Diagnostic::error(Code::E0321, format!("cannot compare values of type `{a}` with `{}`", op.symbol()))
+                                    .with_primary(span, if ordering { "not an ordered type" } else { "not a scalar type" })
+                                    .with_help(match a {
+                                        Bool => "bools are not ordered: combine them with `&&`, `||` and `!` (e.g. `a && !b`)",
+                                        List(_) => "compare elements (`tags[0] == \"x\"`), lengths (`len(tags)`), or test membership with `contains`",
+                                        _ => "compare a scalar field of it instead",
+                                    }),
                             );
                             error_expr(span)
                         }
@@ -381,8 +394,13 @@ impl Checker<'_> {
                         &rhs,
                         Some("parse the string: `to_timestamp(\"2026-11-24T14:40:00Z\")`".into()),
                     ),
-                    (Int | Float, String) | (String, Int | Float) => mismatch(
+                                        (Duration, Int | Float) | (Int | Float, Duration) => mismatch(
                         self,
+                        &lhs,
+                        &rhs,
+                        Some("a number is not a duration: write the number with a unit (`60000ms`), or compare `millis(...)` with the number".into()),
+                    ),
+                    (Int | Float, String) | (String, Int | Float) => mismatch(self,
                         &lhs,
                         &rhs,
                         Some("convert one side: `parse_int(...)`, `parse_float(...)` or `string(...)`".into()),

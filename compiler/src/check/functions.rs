@@ -102,7 +102,12 @@ impl Checker<'_> {
                         ),
                     )
                     .with_primary(span, format!("expected {} argument{}", params.len(), plural(params.len())))
-                    .with_secondary(ext.span, "declared here"),
+                    .with_secondary(ext.span, "declared here")
+                        .with_help(format!(
+                            "the signature is `{fname}({}) -> {}`",
+                            params.iter().map(|p| format!("{}: {}", p.name, p.ty)).collect::<Vec<_>>().join(", "),
+                            ret
+                        )),
                 );
                 return error_expr(span);
             }
@@ -118,13 +123,15 @@ impl Checker<'_> {
         for arg in args {
             self.expr(arg, scope);
         }
-        self.unknown(
-            Code::E0205,
-            "function",
-            name,
-            candidates,
-            Some("declare Rust functions with `extern fn name(arg: type) -> type`".into()),
-        );
+                if fname == "env" {
+            self.report(
+                Diagnostic::error(Code::E0205, "`env()` is only allowed in connector options")
+                    .with_primary(name.span, "not a function in expressions")
+                    .with_help("declare a param and use it: `param region: string = \"eu\"` (set at run time with `--param` or SLUICE_PARAM_REGION)"),
+            );
+            return error_expr(span);
+        }
+        self.unknown(Code::E0205, "function", name, candidates, Some("declare Rust functions with `extern fn name(arg: type) -> type`".into()));
         error_expr(span)
     }
 
@@ -142,19 +149,14 @@ impl Checker<'_> {
             );
             return arg;
         }
-        if expected.non_optional() == &Type::Float
-            && actual.non_optional() == &Type::Int
-            && (expected.is_optional() || !actual.is_optional())
-        {
-            return widen(arg);
-        }
+        
         if expected.is_optional() && (actual == Type::Null || actual.same_shape(expected.non_optional())) {
             return arg;
         }
         self.report(
             Diagnostic::error(Code::E0305, format!("{what} expects `{expected}`, found `{actual}`"))
-                .with_primary(arg.span, format!("expected `{expected}`"))
-                .with_help("convert it with `int(...)`, `float(...)`, `string(...)` or `to_timestamp(...)`"),
+                .with_primary(arg.span, format!("this is {}", crate::diagnostics::a(&actual)))
+                .with_help(conversion_help(&actual, expected, &self.snippet(arg.span))),
         );
         arg
     }
@@ -269,7 +271,7 @@ impl Checker<'_> {
                             Diagnostic::error(Code::E0316, "invalid regular expression")
                                 .with_primary(args[1].span, last)
                                 .with_note("patterns use the Rust `regex` syntax (no look-around or backreferences)")
-                                .with_help("escape special characters with `\\\\`, as in \"\\\\d+\\\\.\\\\d+\""),
+                                .with_help(regex_help(&detail)),
                         );
                         return error_expr(span);
                     }
@@ -514,7 +516,8 @@ impl Checker<'_> {
             let arg = arg.as_ref().expect("one argument");
             self.report(
                 Diagnostic::error(Code::E0305, format!("`{fname}` expects {expected}, found `{}`", arg.ty))
-                    .with_primary(arg.span, format!("expected {expected}")),
+                    .with_primary(arg.span, format!("expected {expected}"))
+                    .with_help(format!("aggregate a value of the right type, e.g. a converted one: `{fname}(float(...))`")),
             );
             error_expr(span)
         };
@@ -525,6 +528,15 @@ impl Checker<'_> {
             ("count_distinct", Some(t)) if t.is_scalar() => (AggFunc::CountDistinct, Int),
             ("count_distinct", _) => return bad("a scalar"),
             ("sum", Some(Int | Float | Duration)) => (AggFunc::Sum, base.clone().unwrap_or(Int).optional_if(optional)),
+            ("sum", Some(Type::String)) => {
+                let arg = arg.as_ref().expect("one argument");
+                self.report(
+                    Diagnostic::error(Code::E0305, format!("`sum` expects a number, found `{}`", arg.ty))
+                        .with_primary(arg.span, "this is text")
+                        .with_help(format!("parse it: `sum(parse_float({}) ?? 0.0)`", self.snippet(arg.span))),
+                );
+                return error_expr(span);
+            }
             ("sum", _) => return bad("`int`, `float` or `duration`"),
             ("avg", Some(Int | Float)) => (AggFunc::Avg, Float.optional_if(optional)),
             ("avg", _) => return bad("`int` or `float`"),
@@ -545,5 +557,32 @@ impl Checker<'_> {
         let index = agg.calls.len();
         agg.calls.push(AggCall { func, arg, ty: ty.clone(), span });
         texpr(ty, span, TExprKind::Agg(index))
+    }
+}
+
+/// How to convert a value of `from` into `to`, quoting the user's expression.
+fn conversion_help(from: &Type, to: &Type, text: &str) -> String {
+    match (from.non_optional(), to.non_optional()) {
+        (Type::Int, Type::Float) => format!("convert it: `float({text})`"),
+        (Type::Float, Type::Int) => format!("convert it: `int({text})` (truncates) or `int(round({text}))`"),
+        (Type::String, Type::Int) => format!("parse it: `parse_int({text}) ?? 0`, or `int({text})` (a bad value is a runtime fault)"),
+        (Type::String, Type::Float) => format!("parse it: `parse_float({text}) ?? 0.0`, or `float({text})`"),
+        (_, Type::String) => format!("convert it: `string({text})`"),
+        (Type::Int | Type::String, Type::Timestamp) => format!("convert it: `to_timestamp({text})`"),
+        (Type::Timestamp | Type::Duration, Type::Int) => format!("convert it: `millis({text})`"),
+        _ => format!("pass a value of type `{to}`"),
+    }
+}
+
+/// A help that fits the regex error.
+fn regex_help(detail: &str) -> &'static str {
+    if detail.contains("look-around") || detail.contains("backreference") {
+        "look-around and backreferences are not supported: split the test into several `regex_match` calls joined with `&&` and `!`"
+    } else if detail.contains("unclosed") || detail.contains("unopened") {
+        "balance the parentheses, or match a literal parenthesis with `\\\\(`"
+    } else if detail.contains("size limit") {
+        "the pattern is too large: simplify it (bounded repetitions like `{1000}` multiply its size)"
+    } else {
+        "escape special characters with `\\\\`, as in \"\\\\d+\\\\.\\\\d+\""
     }
 }

@@ -86,6 +86,11 @@ pub(crate) struct Checker<'a> {
     /// What writes to each sink: (writer, record type, where).
     sink_writes: RefCell<HashMap<SinkId, Vec<SinkWrite>>>,
     used_sources: RefCell<HashSet<SourceId>>,
+    schema_depth: std::cell::Cell<usize>,
+    /// Sources whose `event_time` option is wrong (already reported): windows do not report it again.
+        bad_event_time: RefCell<HashSet<String>>,
+    /// Sources with an unknown connector (reported): uses of them are not checked further.
+    broken_sources: RefCell<HashSet<String>>,
 }
 
 impl<'a> Checker<'a> {
@@ -106,6 +111,9 @@ impl<'a> Checker<'a> {
             sink_keys: HashMap::new(),
             sink_writes: RefCell::new(HashMap::new()),
             used_sources: RefCell::new(HashSet::new()),
+            schema_depth: std::cell::Cell::new(0),
+                        bad_event_time: RefCell::new(HashSet::new()),
+            broken_sources: RefCell::new(HashSet::new()),
         }
     }
 
@@ -212,8 +220,8 @@ impl<'a> Checker<'a> {
             (ast::ExprKind::Int(v), Type::Timestamp) => Literal::Timestamp(*v),
             _ => {
                 self.report(
-                    Diagnostic::error(Code::E0317, format!("the default of a `{ty}` param must be a `{ty}` literal"))
-                        .with_primary(expr.span, format!("expected a `{ty}` literal"))
+                    Diagnostic::error(Code::E0317, format!("the default of {} param must be {} literal", crate::diagnostics::a(ty), crate::diagnostics::a(ty)))
+                        .with_primary(expr.span, format!("expected {} literal", crate::diagnostics::a(ty)))
                         .with_help(match ty {
                             Type::Duration => "write a duration like `10s`",
                             Type::String => "write a string like `\"text\"`",
@@ -262,7 +270,7 @@ impl<'a> Checker<'a> {
                 (Mode::FileIn(dir), Some(path)) => {
                     if !dir.join(&path.node).is_file() {
                         self.report(
-                            Diagnostic::error(Code::E0602, format!("Rust file `{}` not found", path.node))
+                            Diagnostic::error(Code::E0602, format!("cannot find the Rust file `{}`", path.node))
                                 .with_primary(path.span, "no such file")
                                 .with_note(format!(
                                     "paths are relative to the directory of the .pipe file ({})",
@@ -278,7 +286,19 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Unused-item warnings, skipped when there are errors (they would mostly echo them).
     fn warn_unused(&self) {
+        if self.diagnostics.borrow().has_errors() {
+            return;
+        }
+        let mut readers = vec![0usize; self.plan.pipelines.len()];
+        for pipeline in &self.plan.pipelines {
+            for input in &pipeline.inputs {
+                if let crate::plan::Input::Stream(id) = input {
+                    readers[id.0] += 1;
+                }
+            }
+        }
         for (i, source) in self.plan.sources.iter().enumerate() {
             if !self.used_sources.borrow().contains(&SourceId(i)) {
                 self.report(
@@ -320,9 +340,7 @@ impl<'a> Checker<'a> {
             }
         }
         for (i, pipeline) in self.plan.pipelines.iter().enumerate() {
-            if pipeline.output == crate::plan::Output::Stream
-                && self.plan.readers_of(crate::plan::PipelineId(i)).is_empty()
-            {
+                        if pipeline.output == crate::plan::Output::Stream && readers[i] == 0 {
                 self.report(
                     Diagnostic::warning(
                         Code::W0005,

@@ -123,7 +123,11 @@ impl<'a> Checker<'a> {
                     self.used_sources.borrow_mut().insert(source_id);
                     let source = &self.plan.sources[source_id.0];
                     inputs.push(Input::Source(source_id));
-                    flows.push((Flow { record: source.record.clone(), event_time: source.event_time.clone() }, name));
+                    let mut flow = Flow::new(source.record.clone(), source.event_time.clone());
+                    flow.time_unknown = self.bad_event_time.borrow().contains(&source.name);
+                    flow.origin = Some(source.name.clone());
+                    flow.origin_has_event_time = source.event_time.is_some() || flow.time_unknown;
+                    flows.push((flow, name));
                 }
                 Some(ItemRef::Pipeline(other)) => {
                     if let Some(to) = writes_to_sink(other) {
@@ -142,7 +146,7 @@ impl<'a> Checker<'a> {
                         let plan = &self.plan.pipelines[stream.0];
                         inputs.push(Input::Stream(stream));
                         flows.push((
-                            Flow { record: plan.output_record.clone(), event_time: plan.event_time.clone() },
+                            Flow::new(plan.output_record.clone(), plan.event_time.clone()),
                             name,
                         ));
                     } else {
@@ -183,7 +187,7 @@ impl<'a> Checker<'a> {
         // A union needs one record type.
         let mut flow = match flows.first() {
             Some((first, _)) => first.clone(),
-            None => Flow { record: RecordType::anonymous(Vec::new()), event_time: None },
+            None => Flow::new(RecordType::anonymous(Vec::new()), None),
         };
         for (other, name) in flows.iter().skip(1) {
             if !other.record.same_shape(&flow.record) && !other.record.has_error() && !flow.record.has_error() {
@@ -204,6 +208,8 @@ impl<'a> Checker<'a> {
             if other.event_time != flow.event_time {
                 flow.event_time = None;
             }
+            flow.time_unknown |= other.time_unknown;
+            flow.origin = None;
         }
         if broken {
             // Keep checking the stages against an unknown record, without cascading.

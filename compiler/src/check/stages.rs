@@ -17,6 +17,22 @@ pub(crate) struct Flow {
     pub record: RecordType,
     /// The source's `event_time` field, while it reaches the stage unchanged.
     pub event_time: Option<String>,
+    /// The source's `event_time` option was wrong (reported): do not report missing event time.
+    pub time_unknown: bool,
+    /// The source the records come from (a single source), for messages.
+    pub origin: Option<String>,
+    pub origin_has_event_time: bool,
+}
+
+impl Flow {
+    pub fn new(record: RecordType, event_time: Option<String>) -> Self {
+        Flow { record, event_time, time_unknown: false, origin: None, origin_has_event_time: false }
+    }
+
+    /// The same flow with another record (and event time), keeping what is known of its origin.
+    pub fn with(&self, record: RecordType, event_time: Option<String>) -> Self {
+        Flow { record, event_time, ..self.clone() }
+    }
 }
 
 pub(crate) enum StageOutcome {
@@ -47,13 +63,13 @@ impl Checker<'_> {
                 let (fields, event_time) = self.projection(items, &flow, false);
                 let record =
                     RecordType::anonymous(fields.iter().map(|(n, e)| Field::new(n.clone(), e.ty.clone())).collect());
-                done(PlanKind::Project { fields }, Flow { record, event_time })
+                { let next = flow.with(record, event_time); done(PlanKind::Project { fields }, next) }
             }
             StageKind::Extend(items) => {
                 let (fields, event_time) = self.projection(items, &flow, true);
                 let record =
                     RecordType::anonymous(fields.iter().map(|(n, e)| Field::new(n.clone(), e.ty.clone())).collect());
-                done(PlanKind::Project { fields }, Flow { record, event_time })
+                { let next = flow.with(record, event_time); done(PlanKind::Project { fields }, next) }
             }
             StageKind::Explode { field, alias } => self.explode(field, alias.as_ref(), flow, span),
             StageKind::Dedupe { keys, within, on } => {
@@ -61,7 +77,7 @@ impl Checker<'_> {
                 for key in &keys {
                     self.expect_groupable(key);
                 }
-                let within = self.duration_spec(within, "`within`");
+                let within = self.positive(self.duration_spec(within, "`within`"), within, "`within`");
                 let time = self.time_source(on.as_ref(), &flow, span, "dedupe");
                 match (within, time) {
                     (Some(within), Some(time)) => done(PlanKind::Dedupe { keys, within, time }, flow),
@@ -141,7 +157,7 @@ impl Checker<'_> {
                 self.report(
                     Diagnostic::error(Code::E0308, format!("cannot infer the type of field `{name}`"))
                         .with_primary(value.span, "a bare `null` has no type")
-                        .with_help("use a typed value, e.g. `if false then \"\" else null` for a `string?`"),
+                        .with_help("give the field a typed value, e.g. `if CONDITION then \"text\" else null` (a `string?`)"),
                 );
             }
             let keeps_time = matches!(&value.kind, TExprKind::Field(f) if Some(f) == flow.event_time.as_ref());
@@ -160,10 +176,10 @@ impl Checker<'_> {
 
     fn explode(&self, field: &ast::Ident, alias: Option<&ast::Ident>, flow: Flow, span: Span) -> StageOutcome {
         let Some(list) = flow.record.field(&field.node) else {
-            if !flow.record.has_error() {
+                        if !flow.record.has_error() {
                 self.unknown_record_field(Code::E0210, field, &flow.record, "the record");
             }
-            return StageOutcome::Skip(flow);
+            return StageOutcome::Skip(flow.with(RecordType::anonymous(vec![Field::new("{unknown}", Type::Error)]), None));
         };
         let element = match list.ty.non_optional() {
             Type::List(element) => (**element).clone(),
@@ -172,12 +188,16 @@ impl Checker<'_> {
                 self.report(
                     Diagnostic::error(
                         Code::E0311,
-                        format!("cannot explode `{}`: it is a `{other}`, not a list", field.node),
+                        format!("cannot explode `{}`: it is {}, not a list", field.node, crate::diagnostics::a(other)),
                     )
                     .with_primary(field.span, format!("`{}` has type `{}`", field.node, list.ty))
-                    .with_help("`explode` turns a list field `[T]` into one record per element"),
+                                            .with_help(if other == &Type::String {
+                            format!("split it into a list first: `| extend {{ {0}: split({0}, \",\") }} | explode {0}`", field.node)
+                        } else {
+                            "`explode` turns a list field `[T]` into one record per element".to_string()
+                        }),
                 );
-                return StageOutcome::Skip(flow);
+                return StageOutcome::Skip(flow.with(RecordType::anonymous(vec![Field::new("{unknown}", Type::Error)]), None));
             }
         };
         let mut fields = flow.record.fields.clone();
@@ -202,7 +222,7 @@ impl Checker<'_> {
                 alias.node.clone()
             }
         };
-        let next = Flow { record: RecordType::anonymous(fields), event_time: flow.event_time.clone() };
+        let next = flow.with(RecordType::anonymous(fields), flow.event_time.clone());
         let input = flow.record;
         StageOutcome::Next(
             Box::new(plan::Stage {
@@ -216,12 +236,23 @@ impl Checker<'_> {
     }
 
     /// Keys of `group by` and `dedupe` must be scalars (optional allowed: null is a key).
-    fn expect_groupable(&self, key: &TExpr) {
-        if !key.ty.non_optional().is_scalar() && key.ty != Type::Null {
+        fn expect_groupable(&self, key: &TExpr) {
+        if key.ty == Type::Null {
+            self.report(
+                Diagnostic::error(Code::E0308, "a key of bare `null` has no type")
+                    .with_primary(key.span, "every record would have the same untyped key")
+                    .with_help("group by a field, or by a typed expression"),
+            );
+            return;
+        }
+        if !key.ty.non_optional().is_scalar() {
             self.report(
                 Diagnostic::error(Code::E0321, format!("cannot use a value of type `{}` as a key", key.ty))
                     .with_primary(key.span, "keys must be scalar values")
-                    .with_help("use a scalar field of it, or `string(...)` of a scalar"),
+                    .with_help(match key.ty.non_optional() {
+                        Type::List(_) => "group by one element (`tags[0]`) or by `len(...)`; or `explode` the list first",
+                        _ => "group by a scalar field of the record, e.g. `geo.country`",
+                    }),
             );
         }
     }
@@ -248,7 +279,7 @@ impl Checker<'_> {
                     self.report(
                         Diagnostic::error(
                             Code::E0405,
-                            format!("{what} needs a duration, but param `{name}` is a `{other}`"),
+                            format!("{what} needs a duration, but param `{name}` is {}", crate::diagnostics::a(other)),
                         )
                         .with_primary(value.span, format!("`{other}` param"))
                         .with_help(format!("declare it as `param {name}: duration = 10s`")),
@@ -290,7 +321,7 @@ impl Checker<'_> {
         let Some(field) = on else {
             return match &flow.event_time {
                 Some(field) => Some(TimeSource::Event(field.clone())),
-                None if flow.record.has_error() => None,
+                                None if flow.record.has_error() || flow.time_unknown => None,
                 None => {
                     let timestamps: Vec<&str> = flow
                         .record
@@ -303,12 +334,17 @@ impl Checker<'_> {
                         Some(first) => format!("add `on {first}`"),
                         None => "add a timestamp field and `on FIELD`, or declare `event_time:` on the source".into(),
                     };
+                                        let label = match &flow.origin {
+                        Some(source) if !flow.origin_has_event_time => format!("no `on FIELD`, and source `{source}` declares no `event_time`"),
+                        _ => "no `on FIELD`, and the source's `event_time` does not reach this stage unchanged".to_string(),
+                    };
+                    let help = match (&flow.origin, flow.origin_has_event_time, timestamps.first()) {
+                        (Some(source), false, Some(ts)) => format!("add `on {ts}`, or `event_time: {ts}` to source `{source}`"),
+                        _ => help,
+                    };
                     self.report(
                         Diagnostic::error(Code::E0403, format!("this {what} has no event time"))
-                            .with_primary(
-                                span,
-                                "no `on FIELD`, and the source's `event_time` does not reach this stage unchanged",
-                            )
+                            .with_primary(span, label)
                             .with_help(help),
                     );
                     None
@@ -326,9 +362,9 @@ impl Checker<'_> {
                     )
                     .with_primary(field.span, "has type `timestamp?`")
                     .with_help(format!(
-                        "fill it first: `| extend {{ {0}: {0} ?? now() }}`, or filter: `| where !is_null({0})`",
-                        field.node
-                    )),
+                            "fill it first with another event-time value: `| extend {{ {0}: {0} ?? OTHER_TIMESTAMP_FIELD }}` (a `where` does not change its type)",
+                            field.node
+                        )),
                 );
                 None
             }
@@ -338,12 +374,19 @@ impl Checker<'_> {
                         format!("convert epoch millis first: `| extend {{ {0}_ts: to_timestamp({0}) }}`", field.node)
                     }
                     Type::String => format!("parse it first: `| extend {{ {0}_ts: to_timestamp({0}) }}`", field.node),
-                    _ => "a window runs on a `timestamp` field".into(),
+                                        _ => {
+                        let timestamps: Vec<&str> =
+                            flow.record.fields.iter().filter(|f| f.ty == Type::Timestamp).map(|f| f.name.as_str()).collect();
+                        match timestamps.first() {
+                            Some(ts) => format!("a {what} runs on a `timestamp` field, such as `on {ts}`"),
+                            None => format!("a {what} runs on a `timestamp` field"),
+                        }
+                    }
                 };
                 self.report(
                     Diagnostic::error(
                         Code::E0401,
-                        format!("{what} on `{}`, which is a `{other}`, not a timestamp", field.node),
+                        format!("{what} on `{}`, which is {}, not a timestamp", field.node, crate::diagnostics::a(other)),
                     )
                     .with_primary(field.span, format!("expected `timestamp`, found `{other}`"))
                     .with_help(help),
@@ -461,7 +504,7 @@ impl Checker<'_> {
                 );
             }
         }
-        let next = Flow { record: RecordType::anonymous(fields), event_time: None };
+        let next = flow.with(RecordType::anonymous(fields), None);
         if broken {
             return StageOutcome::Skip(next);
         }
@@ -537,8 +580,11 @@ impl Checker<'_> {
     fn join(&self, outer: bool, table: &ast::Ident, on: &ast::Expr, flow: Flow, span: Span) -> StageOutcome {
         let table_id = match self.items.get(table.node.as_str()) {
             Some(ItemRef::Source(_)) => {
-                let id = self.source_ids[&table.node];
+                                let id = self.source_ids[&table.node];
                 self.used_sources.borrow_mut().insert(id);
+                if self.broken_sources.borrow().contains(&table.node) {
+                    return StageOutcome::Skip(flow.with(RecordType::anonymous(vec![Field::new("{unknown}", Type::Error)]), None));
+                }
                 if !self.plan.sources[id.0].table {
                     self.report(
                         Diagnostic::error(
@@ -631,11 +677,11 @@ impl Checker<'_> {
                             field.name, clash.ty
                         )),
                 );
-                return StageOutcome::Skip(Flow { record: RecordType::anonymous(fields), event_time: None });
+                return StageOutcome::Skip(flow.with(RecordType::anonymous(fields), None));
             }
             fields.push(Field::new(field.name.clone(), field.ty.clone().optional_if(outer)));
         }
-        let next = Flow { record: RecordType::anonymous(fields), event_time: flow.event_time.clone() };
+        let next = flow.with(RecordType::anonymous(fields), flow.event_time.clone());
         StageOutcome::Next(
             Box::new(plan::Stage {
                 span,

@@ -7,6 +7,9 @@ use crate::source::Span;
 use crate::syntax::ast::{FieldDecl, TypeExpr, TypeKind};
 use std::collections::HashSet;
 
+/// Deepest chain of schemas inside schemas.
+const MAX_SCHEMA_DEPTH: usize = 64;
+
 impl Checker<'_> {
     pub(crate) fn resolve_type(&self, ty: &TypeExpr) -> Type {
         match &ty.kind {
@@ -42,8 +45,9 @@ impl Checker<'_> {
                     fields.iter().find(|f| f.name.node == field.name.node).map(|f| f.name.span).unwrap_or_default();
                 self.report(
                     Diagnostic::error(Code::E0207, format!("field `{}` is declared twice", field.name.node))
-                        .with_primary(field.name.span, "duplicate field")
-                        .with_secondary(first, "first declared here"),
+                                                .with_primary(field.name.span, "duplicate field")
+                        .with_secondary(first, "first declared here")
+                        .with_help("rename or remove one of them"),
                 );
                 continue;
             }
@@ -93,8 +97,19 @@ impl Checker<'_> {
             self.report(diagnostic);
             return None;
         };
+        // Schemas nest through each other: bound the recursion on user input.
+        if self.schema_depth.get() >= MAX_SCHEMA_DEPTH {
+            self.report(
+                Diagnostic::error(Code::E0105, format!("schemas are nested more than {MAX_SCHEMA_DEPTH} levels deep"))
+                    .with_primary(span, "nested too deeply here")
+                    .with_help("flatten the record: nest fewer schemas inside each other"),
+            );
+            return Some(Type::Error);
+        }
+        self.schema_depth.set(self.schema_depth.get() + 1);
         self.schemas.borrow_mut().insert(name.to_string(), None);
         let fields = self.resolve_fields(&schema.fields);
+        self.schema_depth.set(self.schema_depth.get() - 1);
         let ty = Type::Record(RecordType { name: Some(name.to_string()), fields });
         self.schemas.borrow_mut().insert(name.to_string(), Some(ty.clone()));
         Some(ty)

@@ -4,7 +4,7 @@ pub mod build;
 mod check;
 mod explain;
 mod run;
-mod test;
+pub mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;

@@ -95,6 +95,112 @@ pub fn multiset_diff(expected: &[Value], actual: &[Value]) -> (Vec<String>, Vec<
     (missing, unexpected)
 }
 
+/// The comparison for one sink.
+#[derive(Debug)]
+pub struct SinkReport {
+    pub sink: String,
+    pub expected: usize,
+    pub produced: usize,
+    /// " (last row per key of [..])" for running aggregates.
+    pub mode: String,
+    pub missing: Vec<String>,
+    pub unexpected: Vec<String>,
+}
+
+impl SinkReport {
+    pub fn passed(&self) -> bool {
+        self.missing.is_empty() && self.unexpected.is_empty()
+    }
+}
+
+impl std::fmt::Display for SinkReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.passed() {
+            return write!(f, "ok: sink `{}`: {} records as expected{}", self.sink, self.produced, self.mode);
+        }
+        writeln!(f, "FAIL: sink `{}`{}: {} expected, {} produced", self.sink, self.mode, self.expected, self.produced)?;
+        for record in self.missing.iter().take(20) {
+            writeln!(f, "  - missing:    {record}")?;
+        }
+        for record in self.unexpected.iter().take(20) {
+            writeln!(f, "  + unexpected: {record}")?;
+        }
+        if self.missing.len() > 20 || self.unexpected.len() > 20 {
+            writeln!(f, "  ... ({} missing, {} unexpected in all)", self.missing.len(), self.unexpected.len())?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a test could not run: a usage problem (exit 2) or a failed build/run (exit 1).
+#[derive(Debug)]
+pub enum TestError {
+    Usage(String),
+    Failed(String),
+}
+
+/// Builds and runs `file` on the inputs, compares each expected sink.
+pub fn run_test(
+    file_path: &Path,
+    inputs: &[(String, String)],
+    expects: &[(String, String)],
+    params: &[String],
+    debug: bool,
+) -> Result<Vec<SinkReport>, TestError> {
+    let file = read_program(&file_path.to_path_buf()).map_err(TestError::Usage)?;
+    let plan = match crate::compile_to_plan(&file, &check_options_for(file_path)) {
+        Ok(checked) => checked.plan,
+        Err(_) => TypedPlan::default(), // `build` prints the diagnostics
+    };
+    for (name, _) in expects {
+        if !plan.sinks.is_empty() && !plan.sinks.iter().any(|s| &s.name == name) {
+            let names: Vec<&str> = plan.sinks.iter().map(|s| s.name.as_str()).collect();
+            return Err(TestError::Usage(format!(
+                "`--expect {name}=...`: the program has no sink `{name}` (it has: {})",
+                names.join(", ")
+            )));
+        }
+    }
+    let binary = cache_dir().join("bin").join(program_name(file_path));
+    let build_args =
+        BuildArgs { file: file_path.to_path_buf(), output: Some(binary), emit_rust: None, debug, color: ColorChoice::Auto };
+    let built = build(&build_args).map_err(|_| TestError::Failed(format!("`{}` did not build", file_path.display())))?;
+    let out_dir = tempfile::tempdir().map_err(|e| TestError::Usage(format!("cannot create a temporary directory: {e}")))?;
+    let mut command = Command::new(&built.binary);
+    command.arg("--quiet");
+    for (name, path) in inputs {
+        command.arg("--input").arg(format!("{name}={path}"));
+    }
+    for param in params {
+        command.arg("--param").arg(param);
+    }
+    // Every sink goes to a file: the expected ones are compared, the others kept out of the way.
+    for sink in &plan.sinks {
+        command.arg("--output").arg(format!("{}={}", sink.name, out_dir.path().join(format!("{}.jsonl", sink.name)).display()));
+    }
+    let status = command.status().map_err(|e| TestError::Usage(format!("cannot run `{}`: {e}", built.binary.display())))?;
+    if !status.success() {
+        return Err(TestError::Failed(format!("`{}` exited with {status}", file_path.display())));
+    }
+    let mut reports = Vec::new();
+    for (name, expected_path) in expects {
+        let mut expected = read_records(Path::new(expected_path)).map_err(TestError::Usage)?;
+        let actual_path = out_dir.path().join(format!("{name}.jsonl"));
+        let mut actual = if actual_path.exists() { read_records(&actual_path).map_err(TestError::Failed)? } else { Vec::new() };
+        let mode = match running_keys(&plan, name) {
+            Some(keys) => {
+                actual = last_per_key(actual, &keys);
+                expected = last_per_key(expected, &keys);
+                format!(" (last row per key of [{}])", keys.join(", "))
+            }
+            None => String::new(),
+        };
+        let (missing, unexpected) = multiset_diff(&expected, &actual);
+        reports.push(SinkReport { sink: name.clone(), expected: expected.len(), produced: actual.len(), mode, missing, unexpected });
+    }
+    Ok(reports)
+}
+
 pub fn run(args: &TestArgs) -> ExitCode {
     let mut inputs = Vec::new();
     let mut expects = Vec::new();
@@ -110,88 +216,27 @@ pub fn run(args: &TestArgs) -> ExitCode {
             Err(message) => return usage(&message),
         }
     }
-    let file = match read_program(&args.file) {
-        Ok(file) => file,
-        Err(message) => return usage(&message),
-    };
-    let plan = match crate::compile_to_plan(&file, &check_options_for(&args.file)) {
-        Ok(checked) => checked.plan,
-        Err(_) => TypedPlan::default(), // `build` prints the diagnostics
-    };
-    for (name, _) in &expects {
-        if !plan.sinks.is_empty() && !plan.sinks.iter().any(|s| &s.name == name) {
-            let names: Vec<&str> = plan.sinks.iter().map(|s| s.name.as_str()).collect();
-            return usage(&format!("`--expect {name}=...`: the program has no sink `{name}` (it has: {})", names.join(", ")));
+    match run_test(&args.file, &inputs, &expects, &args.params, args.debug) {
+        Err(TestError::Usage(message)) => usage(&message),
+        Err(TestError::Failed(message)) => {
+            eprintln!("FAIL: {message}");
+            ExitCode::from(1)
         }
-    }
-    let binary = cache_dir().join("bin").join(program_name(&args.file));
-    let build_args = BuildArgs { file: args.file.clone(), output: Some(binary), emit_rust: None, debug: args.debug, color: ColorChoice::Auto };
-    let built = match build(&build_args) {
-        Ok(built) => built,
-        Err(code) => return code,
-    };
-    let out_dir = match tempfile::tempdir() {
-        Ok(dir) => dir,
-        Err(e) => return usage(&format!("cannot create a temporary directory: {e}")),
-    };
-    let mut command = Command::new(&built.binary);
-    command.arg("--quiet");
-    for (name, path) in &inputs {
-        command.arg("--input").arg(format!("{name}={path}"));
-    }
-    for param in &args.params {
-        command.arg("--param").arg(param);
-    }
-    // Every sink goes to a file: the expected ones are compared, the others kept out of the way.
-    for sink in &plan.sinks {
-        command.arg("--output").arg(format!("{}={}", sink.name, out_dir.path().join(format!("{}.jsonl", sink.name)).display()));
-    }
-    let status = match command.status() {
-        Ok(status) => status,
-        Err(e) => return usage(&format!("cannot run `{}`: {e}", built.binary.display())),
-    };
-    if !status.success() {
-        eprintln!("FAIL: `{}` exited with {status}", args.file.display());
-        return ExitCode::from(1);
-    }
-    let mut failed = false;
-    for (name, expected_path) in &expects {
-        let expected = match read_records(Path::new(expected_path)) {
-            Ok(records) => records,
-            Err(message) => return usage(&message),
-        };
-        let actual_path = out_dir.path().join(format!("{name}.jsonl"));
-        let mut actual = if actual_path.exists() { read_records(&actual_path).unwrap_or_default() } else { Vec::new() };
-        let mut expected = expected;
-        let mode = match running_keys(&plan, name) {
-            Some(keys) => {
-                actual = last_per_key(actual, &keys);
-                expected = last_per_key(expected, &keys);
-                format!(" (last row per key of [{}])", keys.join(", "))
+        Ok(reports) => {
+            let mut failed = false;
+            for report in &reports {
+                print!("{report}");
+                if report.passed() {
+                    println!();
+                }
+                failed |= !report.passed();
             }
-            None => String::new(),
-        };
-        let (missing, unexpected) = multiset_diff(&expected, &actual);
-        if missing.is_empty() && unexpected.is_empty() {
-            println!("ok: sink `{name}`: {} records as expected{mode}", actual.len());
-            continue;
+            if failed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
-        failed = true;
-        println!("FAIL: sink `{name}`{mode}: {} expected, {} produced", expected.len(), actual.len());
-        for record in missing.iter().take(20) {
-            println!("  - missing:    {record}");
-        }
-        for record in unexpected.iter().take(20) {
-            println!("  + unexpected: {record}");
-        }
-        if missing.len() > 20 || unexpected.len() > 20 {
-            println!("  ... ({} missing, {} unexpected in all)", missing.len(), unexpected.len());
-        }
-    }
-    if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
     }
 }
 

@@ -53,7 +53,7 @@ codes! {
     E0106 = 106, "invalid duration literal",
         "A duration is an integer followed directly by one of the units `ms`, `s`, `m`, `h`, `d`, as in `250ms` or `10s`.";
     E0107 = 107, "keyword used as a name",
-        "Keywords are reserved and cannot name fields, items or options. Rename the field (in the data, use a `select` after reading it under another name).";
+        "Keywords are reserved. To use one as a field name (a JSON key such as `timestamp` or `from`), quote it in backticks: `` `timestamp`: timestamp `` in the schema and `` `timestamp` `` in expressions.";
     E0108 = 108, "stage after `to`",
         "`to SINK` writes the records out and must be the last stage of a pipeline. To write a stream to two sinks, make a named stream (a pipeline without `to`) and read it from two pipelines.";
     E0109 = 109, "program too large",
@@ -87,7 +87,7 @@ codes! {
     E0213 = 213, "invalid join condition",
         "A join condition is `EXPR == FIELD`: the left side is evaluated on the stream record, the right side names a field of the table (bare or as `TABLE.field`).";
     E0214 = 214, "recursive schema",
-        "A schema contains itself (directly or through other schemas), so its records would be infinitely large. Use a list or break the cycle.";
+        "A schema contains itself (directly or through other schemas). Records are plain values (no references), so a recursive schema has no finite layout, even through an optional field. Use a list of ids, or break the cycle.";
 
     // --- E03xx: types --------------------------------------------------------
     E0301 = 301, "mismatched types",
@@ -101,11 +101,11 @@ codes! {
     E0305 = 305, "invalid argument type",
         "An argument's type does not match the function's signature.";
     E0306 = 306, "optional value where a value is required",
-        "An optional (`T?`) value is used where a non-null value is required. Give a default with `??` or `coalesce`, or filter nulls out first.";
+        "An optional (`T?`) value is used where a non-null value is required. Give a default with `??` or `coalesce`, or declare the parameter optional.";
     E0307 = 307, "comparison with `null`",
         "Any comparison with null is null (never true), so `x == null` cannot be what you meant. Use `is_null(x)` or `!is_null(x)`.";
     E0308 = 308, "type of `null` cannot be inferred",
-        "A bare `null` has no type. Give the field a typed value, e.g. `if false then \"\" else null` is still untyped: use a field or a function result of the wanted type.";
+        "A bare `null` has no type, so it cannot be a field's whole value or a key. Use a typed expression instead: a field, or `if CONDITION then VALUE else null`, whose type is that of VALUE made optional.";
     E0309 = 309, "union of different record types",
         "All names after `from` must produce the same record type (same field names and types, in the same order).";
     E0310 = 310, "field access or index on a value that has none",
@@ -137,7 +137,7 @@ codes! {
     E0401 = 401, "window on a field that is not a timestamp",
         "`on FIELD` must name a field of type `timestamp`.";
     E0402 = 402, "window on an optional field",
-        "A window's (or dedupe's) time field must be non-optional: a record without a time has no window. Fill it first: `extend { ts: ts ?? now() }` or filter with `where !is_null(ts)`.";
+        "A window's (or dedupe's) time field must be non-optional: a record without a time has no window. Fill it first with another event-time value: `extend { ts: ts ?? received_at }` (a `where` does not change the field's type).";
     E0403 = 403, "no event time for this stage",
         "The stage needs an event time, but its input does not carry the source's `event_time` field unchanged. Add `on FIELD` (or `on processing_time` for windows), or declare `event_time:` on the source.";
     E0404 = 404, "invalid window or dedupe duration",

@@ -162,3 +162,10 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
     }
     best.map(|(_, candidate)| candidate)
 }
+
+/// "an `int`", "a `string`": a type (or name) with its article, in backticks.
+pub fn a(thing: impl std::fmt::Display) -> String {
+    let text = thing.to_string();
+    let article = if text.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
+    format!("{article} `{text}`")
+}

@@ -166,8 +166,8 @@ fn join_expected(items: &[&str]) -> String {
         [] => "something else".into(),
         [one] => (*one).into(),
         [a, b] => format!("{a} or {b}"),
-        [a, b, c] => format!("{a}, {b} or {c}"),
-        [a, b, rest @ ..] => format!("{a}, {b} or one of {} others", rest.len()),
+        [rest @ .., last] if rest.len() <= 4 => format!("{}, or {last}", rest.join(", ")),
+        [a, b, c, ..] => format!("{a}, {b}, {c}, or another token"),
     }
 }
 
@@ -191,10 +191,15 @@ pub fn translate(error: &pest::error::Error<Rule>, text: &str) -> Diagnostic {
 
     // A keyword where a name belongs.
     let wants_name = positives.iter().any(|r| matches!(r, Rule::ident | Rule::type_name));
+    if wants_name && found == "processing_time" {
+        return Diagnostic::error(Code::E0107, "`on processing_time` is only for windows")
+            .with_primary(span, "expected a timestamp field")
+            .with_help("`dedupe` runs on event time: name a timestamp field (`on ts`), or leave `on` out to use the source's `event_time`");
+    }
     if wants_name && KEYWORDS.contains(&found.as_str()) {
         return Diagnostic::error(Code::E0107, format!("`{found}` is a keyword and cannot be used as a name"))
             .with_primary(span, "reserved keyword")
-            .with_help(format!("choose another name, such as `{found}_`"));
+            .with_help(format!("quote it to use it as a name: `` `{found}` `` (a JSON key `{found}` is read by a field declared `` `{found}`: ... ``)"));
     }
 
     let mut expected: Vec<&str> = Vec::new();
@@ -204,6 +209,9 @@ pub fn translate(error: &pest::error::Error<Rule>, text: &str) -> Diagnostic {
                 expected.push(name);
             }
         }
+    }
+    if expected.contains(&"`.field` or `[index]`") {
+        expected.retain(|e| *e != "`[`");
     }
     // Stable, most useful first: punctuation before generic classes.
     expected.sort_by_key(|name| (!name.starts_with('`'), *name == "an operator", *name == "`.field` or `[index]`"));
@@ -222,8 +230,49 @@ pub fn translate(error: &pest::error::Error<Rule>, text: &str) -> Diagnostic {
     } else {
         format!("expected {}", join_expected(&expected))
     };
+    let wants_operator = positives.iter().any(|r| matches!(r, Rule::op_add | Rule::op_eq | Rule::op_and));
+    let upper = found.to_ascii_uppercase();
+    // Mistakes from SQL and other languages get their own message.
+    if wants_operator {
+        let sql = match (found.as_str(), upper.as_str()) {
+            ("=", _) => Some(("use `==` to compare", "write `==`: `=` is not an operator in sluice")),
+            (_, "AND") => Some(("use `&&`, not `AND`", "write `a && b`")),
+            (_, "OR") => Some(("use `||`, not `OR`", "write `a || b`")),
+            (_, "IN") => Some(("sluice has no `in`", "compare each value: `country == \"DE\" || country == \"FR\"`")),
+            (_, "LIKE") => Some(("sluice has no `like`", "use `contains(s, \"..\")`, `starts_with`, `ends_with` or `regex_match`")),
+            (_, "IS") => Some(("sluice has no `is`", "use `is_null(x)` or `!is_null(x)`")),
+            _ => None,
+        };
+        if let Some((message, help)) = sql {
+            return Diagnostic::error(Code::E0101, format!("{message}, found {found_desc}"))
+                .with_primary(span, format!("unexpected {found_desc}"))
+                .with_help(help);
+        }
+    }
+    if found == ";" {
+        return Diagnostic::error(Code::E0101, "unexpected `;`")
+            .with_primary(span, "not needed here")
+            .with_help("items and stages are not terminated by `;`: remove it");
+    }
+    if found == "*" && positives.contains(&Rule::rparen) {
+        return Diagnostic::error(Code::E0101, format!("{message}, found `*`"))
+            .with_primary(span, "unexpected `*`")
+            .with_help("to count rows, write `count()`");
+    }
     let mut diagnostic = Diagnostic::error(Code::E0101, format!("{message}, found {found_desc}"))
         .with_primary(span, format!("unexpected {found_desc}"));
+    // Point at the bracket that is still open.
+    for (open, close, rule, what) in [('(', ')', Rule::rparen, "`(`"), ('[', ']', Rule::rbracket, "`[`"), ('{', '}', Rule::rbrace, "`{`")] {
+        if positives.contains(&rule) {
+            if let Some(at) = unmatched_open(text, offset, open, close) {
+                diagnostic = diagnostic.with_secondary(Span::new(at, at + 1), format!("this {what} is not closed"));
+                if diagnostic.help.is_none() && !(wants_pipe && wants_rbrace && open == '{') && !positives.contains(&Rule::comma) {
+                    diagnostic = diagnostic.with_help(format!("close it with `{close}`"));
+                }
+                break;
+            }
+        }
+    }
 
     if wants_stage {
         if let Some(suggestion) = did_you_mean(&found, STAGE_KEYWORDS.iter().copied()) {
@@ -239,12 +288,53 @@ pub fn translate(error: &pest::error::Error<Rule>, text: &str) -> Diagnostic {
         }
     } else if wants_pipe && wants_rbrace {
         diagnostic = diagnostic.with_help("stages are joined by `|`, and the pipeline ends with `}`");
+    } else if diagnostic.help.is_some() {
     } else if positives.contains(&Rule::comma) && positives.contains(&Rule::rbrace) {
         diagnostic = diagnostic.with_help("separate entries with `,`");
     } else if found == "=" && positives.contains(&Rule::colon) {
         diagnostic = diagnostic.with_help("fields and options are written `name: value`");
     } else if found == "=" {
         diagnostic = diagnostic.with_help("compare with `==`");
+    } else if found == "end of file" {
+        diagnostic = diagnostic.with_help("the program ends in the middle of an item: finish it");
+    } else if wants_item {
+        diagnostic = diagnostic.with_help("a program is a list of `schema`, `param`, `source`, `sink`, `extern fn` and `pipeline` items");
+    } else {
+        diagnostic = diagnostic.with_help(format!("remove or replace {found_desc}"));
     }
     diagnostic
+}
+
+/// The innermost `open` bracket before `offset` with no matching `close` (strings and comments skipped).
+fn unmatched_open(text: &str, offset: usize, open: char, close: char) -> Option<usize> {
+    let mut stack = Vec::new();
+    let mut chars = text[..offset.min(text.len())].char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => {
+                while let Some((_, c)) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '/' if chars.peek().map(|(_, c)| *c) == Some('/') => {
+                for (_, c) in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            c if c == open => stack.push(i),
+            c if c == close => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    stack.pop()
 }

@@ -20,13 +20,56 @@ pub struct Lowerer {
     pratt: PrattParser<Rule>,
 }
 
+/// The pair's span without the whitespace and comments pest attaches to its end.
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let span = pair.as_span();
-    Span::new(span.start(), span.end())
+    let text = pair.as_str();
+    Span::new(span.start(), span.start() + trimmed_len(text))
+}
+
+/// Length of `text` without trailing whitespace and `//` comments.
+fn trimmed_len(text: &str) -> usize {
+    let mut end = text.trim_end().len();
+    loop {
+        let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        let line = &text[line_start..end];
+        // A `//` outside a string literal starts a comment.
+        let mut in_string = false;
+        let mut escaped = false;
+        let mut comment_at = None;
+        let bytes = line.as_bytes();
+        for i in 0..bytes.len() {
+            let c = bytes[i];
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if c == b'\\' {
+                    escaped = true;
+                } else if c == b'"' {
+                    in_string = false;
+                }
+            } else if c == b'"' {
+                in_string = true;
+            } else if c == b'/' && bytes.get(i + 1) == Some(&b'/') {
+                comment_at = Some(i);
+                break;
+            }
+        }
+        match comment_at {
+            Some(at) if line_start + at > 0 => {
+                let new_end = text[..line_start + at].trim_end().len();
+                if new_end == end {
+                    return end;
+                }
+                end = new_end;
+            }
+            _ => return end,
+        }
+    }
 }
 
 fn ident(pair: Pair<'_, Rule>) -> Ident {
-    Spanned::new(span_of(&pair), pair.as_str().to_string())
+    Spanned::new(span_of(&pair), pair.as_str().trim_matches('`').to_string())
 }
 
 /// The meaningful children: punctuation and keywords are dropped.
@@ -424,7 +467,14 @@ impl Lowerer {
             if matches!(part.as_rule(), Rule::op_not | Rule::op_neg) {
                 run += 1;
                 if run > MAX_PREFIX_RUN {
-                    return (self.too_deep(span), 1);
+                    if !self.depth_reported.replace(true) {
+                        self.error(
+                            Diagnostic::error(Code::E0105, "too many prefix operators in a row")
+                                .with_primary(span_of(&part), format!("more than {MAX_PREFIX_RUN} `!`/`-` in a row"))
+                                .with_help("`!!x` is `x`: remove pairs of `!`, and pairs of `-`"),
+                        );
+                    }
+                    return (Expr { span, kind: ExprKind::Error }, 1);
                 }
             } else {
                 run = 0;
@@ -518,7 +568,7 @@ impl Lowerer {
             Rule::kw_true => leaf(ExprKind::Bool(true)),
             Rule::kw_false => leaf(ExprKind::Bool(false)),
             Rule::kw_null => leaf(ExprKind::Null),
-            Rule::ident => leaf(ExprKind::Name(pair.as_str().to_string())),
+            Rule::ident => leaf(ExprKind::Name(pair.as_str().trim_matches('`').to_string())),
             Rule::paren => {
                 let inner = significant(pair.into_inner()).next().expect("grammar");
                 let (mut expr, depth) = self.expr(inner, nesting + 1);
@@ -564,7 +614,8 @@ impl Lowerer {
                 _ => {
                     self.error(
                         Diagnostic::error(Code::E0104, "float literal out of range")
-                            .with_primary(span, "does not fit in a 64-bit float"),
+                                                        .with_primary(span, "does not fit in a 64-bit float")
+                            .with_help("the largest float is about `1.8e308`"),
                     );
                     ExprKind::Error
                 }
@@ -609,6 +660,28 @@ impl Lowerer {
         let text = pair.as_str();
         let digits_end = text.find(|c: char| !(c.is_ascii_digit() || c == '_')).unwrap_or(text.len());
         let unit = &text[digits_end..];
+        if let Some(dot) = text.find('.') {
+            let whole: String = text[..dot].chars().filter(|c| *c != '_').collect();
+            let frac_end = text[dot + 1..].find(|c: char| !c.is_ascii_digit()).map_or(text.len(), |i| dot + 1 + i);
+            let unit = &text[frac_end..];
+            let scale: Option<f64> = match unit {
+                "s" => Some(1_000.0),
+                "m" => Some(60_000.0),
+                "h" => Some(3_600_000.0),
+                "d" => Some(86_400_000.0),
+                _ => None,
+            };
+            let help = match (scale, format!("{whole}.{}", &text[dot + 1..frac_end]).parse::<f64>()) {
+                (Some(scale), Ok(value)) => format!("durations are whole numbers: write `{}ms`", (value * scale).round() as i64),
+                _ => "durations are whole numbers followed by `ms`, `s`, `m`, `h` or `d`".to_string(),
+            };
+            self.error(
+                Diagnostic::error(Code::E0106, format!("invalid duration `{text}`"))
+                    .with_primary(span_of(pair), "fractional durations are not allowed")
+                    .with_help(help),
+            );
+            return;
+        }
         let suggestion = match unit {
             "sec" | "secs" | "second" | "seconds" => Some("s"),
             "min" | "mins" | "minute" | "minutes" => Some("m"),
