@@ -110,7 +110,16 @@ impl Checker<'_> {
         self.schemas.borrow_mut().insert(name.to_string(), None);
         let fields = self.resolve_fields(&schema.fields);
         self.schema_depth.set(self.schema_depth.get() - 1);
-        let ty = Type::Record(RecordType { name: Some(name.to_string()), fields });
+                let mut ty = Type::Record(RecordType { name: Some(name.to_string()), fields });
+        // Cached schemas nest inside each other: bound the depth of the result too.
+        if ty.depth() > MAX_SCHEMA_DEPTH * 2 {
+            self.report(
+                Diagnostic::error(Code::E0105, format!("schema `{name}` nests more than {} types deep", MAX_SCHEMA_DEPTH * 2))
+                    .with_primary(schema.name.span, "nested too deeply")
+                    .with_help("flatten the record: nest fewer schemas inside each other"),
+            );
+            ty = Type::Error;
+        }
         self.schemas.borrow_mut().insert(name.to_string(), Some(ty.clone()));
         Some(ty)
     }

@@ -109,6 +109,15 @@ impl Type {
         }
     }
 
+        /// How many types are nested in this one (a scalar is 1).
+    pub fn depth(&self) -> usize {
+        match self {
+            Type::List(inner) | Type::Optional(inner) => 1 + inner.depth(),
+            Type::Record(record) => 1 + record.fields.iter().map(|f| f.ty.depth()).max().unwrap_or(0),
+            _ => 1,
+        }
+    }
+
     pub fn is_scalar(&self) -> bool {
         matches!(
             self,
