@@ -49,7 +49,9 @@ fn golden_programs_produce_their_expected_outputs() {
             files(&case.join("expected")).iter().map(|p| (stem(p), p.display().to_string())).collect();
         assert!(!expects.is_empty(), "golden case `{name}` expects nothing");
         let params: Vec<String> = std::fs::read_to_string(case.join("params"))
-            .map(|text| text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect())
+            .map(|text| {
+                text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect()
+            })
             .unwrap_or_default();
         match run_test(&program, &inputs, &expects, &params, false) {
             Ok(reports) => {

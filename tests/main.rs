@@ -1,8 +1,10 @@
 //! Integration tests of sluice, one binary with a module per area.
 
+mod codegen;
 mod common;
 mod docs;
 mod examples;
 mod front_end_never_panics;
 mod golden;
+mod soundness;
 mod ui;

@@ -9,9 +9,9 @@
 //! `source -> diagnostics -> syntax -> check -> plan -> cli`.
 
 pub mod check;
-pub mod codegen;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod codegen;
 pub mod diagnostics;
 pub mod plan;
 pub mod source;

@@ -113,12 +113,19 @@ fn name_value(flag: &str, value: Option<String>) -> Result<(String, String), Cli
 
 impl Config {
     pub fn from_args(info: &ProgramInfo, args: impl IntoIterator<Item = String>) -> Result<Config, CliError> {
-        let mut config =
-            Config { inputs: HashMap::new(), outputs: HashMap::new(), params: HashMap::new(), flush_interval_ms: 1000, quiet: false };
+        let mut config = Config {
+            inputs: HashMap::new(),
+            outputs: HashMap::new(),
+            params: HashMap::new(),
+            flush_interval_ms: 1000,
+            quiet: false,
+        };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let (flag, inline) = match arg.split_once('=') {
-                Some((flag, value)) if flag.starts_with("--") && !matches!(flag, "--input" | "--output" | "--param") => {
+                Some((flag, value))
+                    if flag.starts_with("--") && !matches!(flag, "--input" | "--output" | "--param") =>
+                {
                     (flag.to_string(), Some(value.to_string()))
                 }
                 _ => (arg.clone(), None),
@@ -150,7 +157,9 @@ impl Config {
                     let value = inline.or_else(|| args.next()).unwrap_or_default();
                     config.flush_interval_ms = parse_duration(&value)
                         .filter(|d| d.0 > 0)
-                        .ok_or_else(|| CliError::Usage(format!("`--flush-interval {value}`: expected a duration such as `1s`")))?
+                        .ok_or_else(|| {
+                            CliError::Usage(format!("`--flush-interval {value}`: expected a duration such as `1s`"))
+                        })?
                         .0 as u64;
                 }
                 "-q" | "--quiet" => config.quiet = true,
@@ -197,7 +206,11 @@ impl Config {
         let sink = &info.sinks[index];
         if let Some(path) = self.outputs.get(sink.name) {
             let format = if path.ends_with(".csv") { Format::Csv } else { Format::Json };
-            return Ok(if path == "-" { (SinkTarget::Stdout, format) } else { (SinkTarget::File(path.clone()), format) });
+            return Ok(if path == "-" {
+                (SinkTarget::Stdout, format)
+            } else {
+                (SinkTarget::File(path.clone()), format)
+            });
         }
         match sink.kind {
             SinkKind::File { path } => {

@@ -58,7 +58,11 @@ pub fn main<P: Pipeline>(info: &ProgramInfo, build: impl FnOnce(&Config) -> Resu
 }
 
 /// Runs a program to the end of its (bounded) input.
-pub fn run<P: Pipeline>(info: &ProgramInfo, config: &Config, build: impl FnOnce(&Config) -> Result<P, String>) -> Result<(), String> {
+pub fn run<P: Pipeline>(
+    info: &ProgramInfo,
+    config: &Config,
+    build: impl FnOnce(&Config) -> Result<P, String>,
+) -> Result<(), String> {
     let started = Instant::now();
     // Open every input before building sinks, so a typo in a path fails before any output exists.
     let mut inputs: Vec<(usize, FileSource)> = Vec::new();

@@ -57,7 +57,7 @@ impl Checker<'_> {
         OptionSet { by_name }
     }
 
-        fn missing_option(&self, options: &Options, owner: &Ident, what: &str, example: &str) {
+    fn missing_option(&self, options: &Options, owner: &Ident, what: &str, example: &str) {
         // A misspelling of the option was already reported with "did you mean".
         let wanted: Vec<&str> = what.split('`').skip(1).step_by(2).collect();
         if options.entries.iter().any(|e| {
@@ -85,8 +85,12 @@ impl Checker<'_> {
     /// A string, or `env("NAME")` / `env("NAME", "default")`.
     fn setting(&self, value: &OptionValue) -> Option<Setting> {
         match &value.kind {
-                        OptionValueKind::String(text) if text.trim().is_empty() => {
-                self.bad_value(value, "a non-empty string", Some("give the name, or read it from the environment: `env(\"NAME\")`".into()));
+            OptionValueKind::String(text) if text.trim().is_empty() => {
+                self.bad_value(
+                    value,
+                    "a non-empty string",
+                    Some("give the name, or read it from the environment: `env(\"NAME\")`".into()),
+                );
                 None
             }
             OptionValueKind::String(text) => Some(Setting::Literal(text.clone())),
@@ -158,14 +162,14 @@ impl Checker<'_> {
         None
     }
 
-        fn boolean(&self, value: &OptionValue) -> Option<bool> {
+    fn boolean(&self, value: &OptionValue) -> Option<bool> {
         match &value.kind {
             OptionValueKind::Bool(b) => Some(*b),
             OptionValueKind::String(text) if text == "true" || text == "false" => {
                 self.bad_value(value, "`true` or `false`", Some(format!("write it without quotes: `{text}`")));
                 Some(text == "true")
             }
-                        _ => {
+            _ => {
                 self.bad_value(value, "`true` or `false`", Some("write `true` or `false`".into()));
                 None
             }
@@ -275,7 +279,7 @@ impl Checker<'_> {
                             ),
                         }
                     }
-                                        if mode == WriteMode::Upsert && set.get("key").is_some() && keys.is_empty() {
+                    if mode == WriteMode::Upsert && set.get("key").is_some() && keys.is_empty() {
                         self.report(
                             Diagnostic::error(Code::E0509, "`mode: upsert` needs at least one key column")
                                 .with_primary(set.get("key").map_or(sink.name.span, |e| e.value.span), "no columns")
@@ -416,7 +420,7 @@ impl Checker<'_> {
                         SOURCE_CONNECTORS.to_vec(),
                         Some("sources read `from kafka` or `from file`".into()),
                     );
-                                                            // Its options cannot be checked against an unknown connector.
+                    // Its options cannot be checked against an unknown connector.
                     self.broken_sources.borrow_mut().insert(source.name.node.clone());
                     let set = OptionSet { by_name: HashMap::new() };
                     (SourceConnector::File { path: Setting::Literal(String::new()) }, set)
@@ -429,9 +433,10 @@ impl Checker<'_> {
                     match record.field(&field.node).map(|f| &f.ty) {
                         Some(Type::Timestamp) => Some(field.node),
                         Some(Type::Error) => None,
-                                            Some(other) => {
-                        self.bad_event_time.borrow_mut().insert(source.name.node.clone());
-                        let mut d = Diagnostic::error(Code::E0406,
+                        Some(other) => {
+                            self.bad_event_time.borrow_mut().insert(source.name.node.clone());
+                            let mut d = Diagnostic::error(
+                                Code::E0406,
                                 format!("`event_time` field `{}` has type `{other}`", field.node),
                             )
                             .with_primary(field.span, "expected a `timestamp` field");
@@ -445,12 +450,12 @@ impl Checker<'_> {
                             self.report(d);
                             None
                         }
-                                            None if record.fields.is_empty() => None,
-                    None => {
-                        self.bad_event_time.borrow_mut().insert(source.name.node.clone());
-                        self.unknown_record_field(Code::E0508, &field, &record, "the source's record");
-                        None
-                    }
+                        None if record.fields.is_empty() => None,
+                        None => {
+                            self.bad_event_time.borrow_mut().insert(source.name.node.clone());
+                            self.unknown_record_field(Code::E0508, &field, &record, "the source's record");
+                            None
+                        }
                     }
                 });
             let key = set.get("key").and_then(|e| self.field_word(&e.value)).and_then(|field| {
@@ -518,7 +523,14 @@ impl Checker<'_> {
     }
 
     /// Reports a record the format cannot represent.
-        pub(crate) fn check_format_holds(&self, format: Format, record: &RecordType, span: crate::source::Span, name: &str, role: &str) {
+    pub(crate) fn check_format_holds(
+        &self,
+        format: Format,
+        record: &RecordType,
+        span: crate::source::Span,
+        name: &str,
+        role: &str,
+    ) {
         if record.has_error() || record.fields.is_empty() {
             return;
         }
@@ -531,13 +543,16 @@ impl Checker<'_> {
                     .map(|f| format!("`{}: {}`", f.name, f.ty))
                     .collect();
                 self.report(
-                                        Diagnostic::error(Code::E0506, format!("the CSV format cannot hold the records of {role} `{name}`"))
-                        .with_primary(span, format!("has nested field(s) {}", nested.join(", ")))
-                        .with_help(if role == "source" {
-                            "use `format: json`, or declare only scalar columns (CSV columns are scalars)"
-                        } else {
-                            "use `format: json` (or parquet for files), or `select` only scalar fields before `to`"
-                        }),
+                    Diagnostic::error(
+                        Code::E0506,
+                        format!("the CSV format cannot hold the records of {role} `{name}`"),
+                    )
+                    .with_primary(span, format!("has nested field(s) {}", nested.join(", ")))
+                    .with_help(if role == "source" {
+                        "use `format: json`, or declare only scalar columns (CSV columns are scalars)"
+                    } else {
+                        "use `format: json` (or parquet for files), or `select` only scalar fields before `to`"
+                    }),
                 );
             }
             Format::Text => {

@@ -133,7 +133,10 @@ impl Checker<'_> {
                     other => {
                         self.report(
                             Diagnostic::error(Code::E0310, format!("cannot index into a value of type `{other}`"))
-                                .with_primary(base.span, format!("this is {}, not a list", crate::diagnostics::a(other)))
+                                .with_primary(
+                                    base.span,
+                                    format!("this is {}, not a list", crate::diagnostics::a(other)),
+                                )
                                 .with_help("`[index]` reads an element of a list (`[T]`)"),
                         );
                         error_expr(span)
@@ -150,7 +153,7 @@ impl Checker<'_> {
                     (UnaryOp::Not, Type::Bool) => (Type::Bool, UnOp::Not),
                     (UnaryOp::Neg, Type::Int | Type::Float | Type::Duration) => (base.clone(), UnOp::Neg),
                     _ => {
-                                                let expected = if *op == UnaryOp::Not { "`bool`" } else { "a number or a duration" };
+                        let expected = if *op == UnaryOp::Not { "`bool`" } else { "a number or a duration" };
                         let text = self.snippet(operand.span);
                         let help = match (op, &base) {
                             (UnaryOp::Not, Type::Int | Type::Float) => format!("write `{text} == 0`"),
@@ -159,9 +162,12 @@ impl Checker<'_> {
                             _ => "`-` negates a number or a duration".to_string(),
                         };
                         self.report(
-                            Diagnostic::error(Code::E0302, format!("cannot apply `{}` to `{}`", op.symbol(), operand.ty))
-                                .with_primary(operand.span, format!("expected {expected}, found `{}`", operand.ty))
-                                .with_help(help),
+                            Diagnostic::error(
+                                Code::E0302,
+                                format!("cannot apply `{}` to `{}`", op.symbol(), operand.ty),
+                            )
+                            .with_primary(operand.span, format!("expected {expected}, found `{}`", operand.ty))
+                            .with_help(help),
                         );
                         return error_expr(span);
                     }
@@ -194,14 +200,16 @@ impl Checker<'_> {
 
     /// Reports a condition that is not `bool`/`bool?`.
     pub(crate) fn expect_condition(&self, cond: &TExpr, what: &str) {
-                match cond.ty.non_optional() {
+        match cond.ty.non_optional() {
             Type::Bool | Type::Error | Type::Null => {}
             other => {
                 let text = self.snippet(cond.span);
                 let help = match (other, cond.ty.is_optional()) {
                     (_, true) => format!("to test for a value, write `!is_null({text})`"),
                     (Type::Int | Type::Float, _) => format!("compare it, e.g. `{text} != 0`"),
-                    (Type::String, _) => format!("compare it, e.g. `{text} != \"\"`, or test it with `contains`/`starts_with`"),
+                    (Type::String, _) => {
+                        format!("compare it, e.g. `{text} != \"\"`, or test it with `contains`/`starts_with`")
+                    }
                     _ => "conditions are `bool` expressions such as comparisons".to_string(),
                 };
                 self.report(
@@ -340,7 +348,7 @@ impl Checker<'_> {
                         &rhs,
                         Some("parse the string first: `to_timestamp(\"2026-11-24T14:40:00Z\")`".into()),
                     ),
-                                        (_, Timestamp, Int) | (_, Int, Timestamp) => {
+                    (_, Timestamp, Int) | (_, Int, Timestamp) => {
                         let number = if l == Int { &lhs } else { &rhs };
                         let text = self.snippet(number.span);
                         mismatch(self, &lhs, &rhs, Some(format!("write the number as a duration, e.g. `{text}ms`, or convert a field with `millis(...)` on the other side")))
@@ -349,7 +357,10 @@ impl Checker<'_> {
                         self,
                         &lhs,
                         &rhs,
-                        Some("compare durations with durations (`latency > 1m`), or convert one with `millis(...)`".into()),
+                        Some(
+                            "compare durations with durations (`latency > 1m`), or convert one with `millis(...)`"
+                                .into(),
+                        ),
                     ),
                     _ => mismatch(self, &lhs, &rhs, None),
                 }

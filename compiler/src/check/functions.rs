@@ -103,11 +103,11 @@ impl Checker<'_> {
                     )
                     .with_primary(span, format!("expected {} argument{}", params.len(), plural(params.len())))
                     .with_secondary(ext.span, "declared here")
-                        .with_help(format!(
-                            "the signature is `{fname}({}) -> {}`",
-                            params.iter().map(|p| format!("{}: {}", p.name, p.ty)).collect::<Vec<_>>().join(", "),
-                            ret
-                        )),
+                    .with_help(format!(
+                        "the signature is `{fname}({}) -> {}`",
+                        params.iter().map(|p| format!("{}: {}", p.name, p.ty)).collect::<Vec<_>>().join(", "),
+                        ret
+                    )),
                 );
                 return error_expr(span);
             }
@@ -123,7 +123,7 @@ impl Checker<'_> {
         for arg in args {
             self.expr(arg, scope);
         }
-                if fname == "env" {
+        if fname == "env" {
             self.report(
                 Diagnostic::error(Code::E0205, "`env()` is only allowed in connector options")
                     .with_primary(name.span, "not a function in expressions")
@@ -131,7 +131,13 @@ impl Checker<'_> {
             );
             return error_expr(span);
         }
-        self.unknown(Code::E0205, "function", name, candidates, Some("declare Rust functions with `extern fn name(arg: type) -> type`".into()));
+        self.unknown(
+            Code::E0205,
+            "function",
+            name,
+            candidates,
+            Some("declare Rust functions with `extern fn name(arg: type) -> type`".into()),
+        );
         error_expr(span)
     }
 
@@ -149,7 +155,7 @@ impl Checker<'_> {
             );
             return arg;
         }
-        
+
         if expected.is_optional() && (actual == Type::Null || actual.same_shape(expected.non_optional())) {
             return arg;
         }
@@ -517,7 +523,9 @@ impl Checker<'_> {
             self.report(
                 Diagnostic::error(Code::E0305, format!("`{fname}` expects {expected}, found `{}`", arg.ty))
                     .with_primary(arg.span, format!("expected {expected}"))
-                    .with_help(format!("aggregate a value of the right type, e.g. a converted one: `{fname}(float(...))`")),
+                    .with_help(format!(
+                        "aggregate a value of the right type, e.g. a converted one: `{fname}(float(...))`"
+                    )),
             );
             error_expr(span)
         };
@@ -565,7 +573,9 @@ fn conversion_help(from: &Type, to: &Type, text: &str) -> String {
     match (from.non_optional(), to.non_optional()) {
         (Type::Int, Type::Float) => format!("convert it: `float({text})`"),
         (Type::Float, Type::Int) => format!("convert it: `int({text})` (truncates) or `int(round({text}))`"),
-        (Type::String, Type::Int) => format!("parse it: `parse_int({text}) ?? 0`, or `int({text})` (a bad value is a runtime fault)"),
+        (Type::String, Type::Int) => {
+            format!("parse it: `parse_int({text}) ?? 0`, or `int({text})` (a bad value is a runtime fault)")
+        }
         (Type::String, Type::Float) => format!("parse it: `parse_float({text}) ?? 0.0`, or `float({text})`"),
         (_, Type::String) => format!("convert it: `string({text})`"),
         (Type::Int | Type::String, Type::Timestamp) => format!("convert it: `to_timestamp({text})`"),

@@ -88,7 +88,7 @@ pub(crate) struct Checker<'a> {
     used_sources: RefCell<HashSet<SourceId>>,
     schema_depth: std::cell::Cell<usize>,
     /// Sources whose `event_time` option is wrong (already reported): windows do not report it again.
-        bad_event_time: RefCell<HashSet<String>>,
+    bad_event_time: RefCell<HashSet<String>>,
     /// Sources with an unknown connector (reported): uses of them are not checked further.
     broken_sources: RefCell<HashSet<String>>,
 }
@@ -112,7 +112,7 @@ impl<'a> Checker<'a> {
             sink_writes: RefCell::new(HashMap::new()),
             used_sources: RefCell::new(HashSet::new()),
             schema_depth: std::cell::Cell::new(0),
-                        bad_event_time: RefCell::new(HashSet::new()),
+            bad_event_time: RefCell::new(HashSet::new()),
             broken_sources: RefCell::new(HashSet::new()),
         }
     }
@@ -220,14 +220,21 @@ impl<'a> Checker<'a> {
             (ast::ExprKind::Int(v), Type::Timestamp) => Literal::Timestamp(*v),
             _ => {
                 self.report(
-                    Diagnostic::error(Code::E0317, format!("the default of {} param must be {} literal", crate::diagnostics::a(ty), crate::diagnostics::a(ty)))
-                        .with_primary(expr.span, format!("expected {} literal", crate::diagnostics::a(ty)))
-                        .with_help(match ty {
-                            Type::Duration => "write a duration like `10s`",
-                            Type::String => "write a string like `\"text\"`",
-                            Type::Timestamp => "write an RFC 3339 string like \"2026-11-24T14:40:00Z\"",
-                            _ => "params are set at start, so their defaults are literals",
-                        }),
+                    Diagnostic::error(
+                        Code::E0317,
+                        format!(
+                            "the default of {} param must be {} literal",
+                            crate::diagnostics::a(ty),
+                            crate::diagnostics::a(ty)
+                        ),
+                    )
+                    .with_primary(expr.span, format!("expected {} literal", crate::diagnostics::a(ty)))
+                    .with_help(match ty {
+                        Type::Duration => "write a duration like `10s`",
+                        Type::String => "write a string like `\"text\"`",
+                        Type::Timestamp => "write an RFC 3339 string like \"2026-11-24T14:40:00Z\"",
+                        _ => "params are set at start, so their defaults are literals",
+                    }),
                 );
                 return None;
             }
@@ -340,7 +347,7 @@ impl<'a> Checker<'a> {
             }
         }
         for (i, pipeline) in self.plan.pipelines.iter().enumerate() {
-                        if pipeline.output == crate::plan::Output::Stream && readers[i] == 0 {
+            if pipeline.output == crate::plan::Output::Stream && readers[i] == 0 {
                 self.report(
                     Diagnostic::warning(
                         Code::W0005,

@@ -145,10 +145,7 @@ impl<'a> Checker<'a> {
                     } else if let Some(&stream) = ids.get(name.node.as_str()) {
                         let plan = &self.plan.pipelines[stream.0];
                         inputs.push(Input::Stream(stream));
-                        flows.push((
-                            Flow::new(plan.output_record.clone(), plan.event_time.clone()),
-                            name,
-                        ));
+                        flows.push((Flow::new(plan.output_record.clone(), plan.event_time.clone()), name));
                     } else {
                         broken = true; // on a cycle, already reported
                     }

@@ -63,13 +63,19 @@ impl Checker<'_> {
                 let (fields, event_time) = self.projection(items, &flow, false);
                 let record =
                     RecordType::anonymous(fields.iter().map(|(n, e)| Field::new(n.clone(), e.ty.clone())).collect());
-                { let next = flow.with(record, event_time); done(PlanKind::Project { fields }, next) }
+                {
+                    let next = flow.with(record, event_time);
+                    done(PlanKind::Project { fields }, next)
+                }
             }
             StageKind::Extend(items) => {
                 let (fields, event_time) = self.projection(items, &flow, true);
                 let record =
                     RecordType::anonymous(fields.iter().map(|(n, e)| Field::new(n.clone(), e.ty.clone())).collect());
-                { let next = flow.with(record, event_time); done(PlanKind::Project { fields }, next) }
+                {
+                    let next = flow.with(record, event_time);
+                    done(PlanKind::Project { fields }, next)
+                }
             }
             StageKind::Explode { field, alias } => self.explode(field, alias.as_ref(), flow, span),
             StageKind::Dedupe { keys, within, on } => {
@@ -157,7 +163,9 @@ impl Checker<'_> {
                 self.report(
                     Diagnostic::error(Code::E0308, format!("cannot infer the type of field `{name}`"))
                         .with_primary(value.span, "a bare `null` has no type")
-                        .with_help("give the field a typed value, e.g. `if CONDITION then \"text\" else null` (a `string?`)"),
+                        .with_help(
+                            "give the field a typed value, e.g. `if CONDITION then \"text\" else null` (a `string?`)",
+                        ),
                 );
             }
             let keeps_time = matches!(&value.kind, TExprKind::Field(f) if Some(f) == flow.event_time.as_ref());
@@ -176,10 +184,12 @@ impl Checker<'_> {
 
     fn explode(&self, field: &ast::Ident, alias: Option<&ast::Ident>, flow: Flow, span: Span) -> StageOutcome {
         let Some(list) = flow.record.field(&field.node) else {
-                        if !flow.record.has_error() {
+            if !flow.record.has_error() {
                 self.unknown_record_field(Code::E0210, field, &flow.record, "the record");
             }
-            return StageOutcome::Skip(flow.with(RecordType::anonymous(vec![Field::new("{unknown}", Type::Error)]), None));
+            return StageOutcome::Skip(
+                flow.with(RecordType::anonymous(vec![Field::new("{unknown}", Type::Error)]), None),
+            );
         };
         let element = match list.ty.non_optional() {
             Type::List(element) => (**element).clone(),
@@ -191,13 +201,18 @@ impl Checker<'_> {
                         format!("cannot explode `{}`: it is {}, not a list", field.node, crate::diagnostics::a(other)),
                     )
                     .with_primary(field.span, format!("`{}` has type `{}`", field.node, list.ty))
-                                            .with_help(if other == &Type::String {
-                            format!("split it into a list first: `| extend {{ {0}: split({0}, \",\") }} | explode {0}`", field.node)
-                        } else {
-                            "`explode` turns a list field `[T]` into one record per element".to_string()
-                        }),
+                    .with_help(if other == &Type::String {
+                        format!(
+                            "split it into a list first: `| extend {{ {0}: split({0}, \",\") }} | explode {0}`",
+                            field.node
+                        )
+                    } else {
+                        "`explode` turns a list field `[T]` into one record per element".to_string()
+                    }),
                 );
-                return StageOutcome::Skip(flow.with(RecordType::anonymous(vec![Field::new("{unknown}", Type::Error)]), None));
+                return StageOutcome::Skip(
+                    flow.with(RecordType::anonymous(vec![Field::new("{unknown}", Type::Error)]), None),
+                );
             }
         };
         let mut fields = flow.record.fields.clone();
@@ -236,7 +251,7 @@ impl Checker<'_> {
     }
 
     /// Keys of `group by` and `dedupe` must be scalars (optional allowed: null is a key).
-        fn expect_groupable(&self, key: &TExpr) {
+    fn expect_groupable(&self, key: &TExpr) {
         if key.ty == Type::Null {
             self.report(
                 Diagnostic::error(Code::E0308, "a key of bare `null` has no type")
@@ -250,7 +265,9 @@ impl Checker<'_> {
                 Diagnostic::error(Code::E0321, format!("cannot use a value of type `{}` as a key", key.ty))
                     .with_primary(key.span, "keys must be scalar values")
                     .with_help(match key.ty.non_optional() {
-                        Type::List(_) => "group by one element (`tags[0]`) or by `len(...)`; or `explode` the list first",
+                        Type::List(_) => {
+                            "group by one element (`tags[0]`) or by `len(...)`; or `explode` the list first"
+                        }
                         _ => "group by a scalar field of the record, e.g. `geo.country`",
                     }),
             );
@@ -321,7 +338,7 @@ impl Checker<'_> {
         let Some(field) = on else {
             return match &flow.event_time {
                 Some(field) => Some(TimeSource::Event(field.clone())),
-                                None if flow.record.has_error() || flow.time_unknown => None,
+                None if flow.record.has_error() || flow.time_unknown => None,
                 None => {
                     let timestamps: Vec<&str> = flow
                         .record
@@ -334,12 +351,17 @@ impl Checker<'_> {
                         Some(first) => format!("add `on {first}`"),
                         None => "add a timestamp field and `on FIELD`, or declare `event_time:` on the source".into(),
                     };
-                                        let label = match &flow.origin {
-                        Some(source) if !flow.origin_has_event_time => format!("no `on FIELD`, and source `{source}` declares no `event_time`"),
-                        _ => "no `on FIELD`, and the source's `event_time` does not reach this stage unchanged".to_string(),
+                    let label = match &flow.origin {
+                        Some(source) if !flow.origin_has_event_time => {
+                            format!("no `on FIELD`, and source `{source}` declares no `event_time`")
+                        }
+                        _ => "no `on FIELD`, and the source's `event_time` does not reach this stage unchanged"
+                            .to_string(),
                     };
                     let help = match (&flow.origin, flow.origin_has_event_time, timestamps.first()) {
-                        (Some(source), false, Some(ts)) => format!("add `on {ts}`, or `event_time: {ts}` to source `{source}`"),
+                        (Some(source), false, Some(ts)) => {
+                            format!("add `on {ts}`, or `event_time: {ts}` to source `{source}`")
+                        }
                         _ => help,
                     };
                     self.report(
@@ -374,9 +396,14 @@ impl Checker<'_> {
                         format!("convert epoch millis first: `| extend {{ {0}_ts: to_timestamp({0}) }}`", field.node)
                     }
                     Type::String => format!("parse it first: `| extend {{ {0}_ts: to_timestamp({0}) }}`", field.node),
-                                        _ => {
-                        let timestamps: Vec<&str> =
-                            flow.record.fields.iter().filter(|f| f.ty == Type::Timestamp).map(|f| f.name.as_str()).collect();
+                    _ => {
+                        let timestamps: Vec<&str> = flow
+                            .record
+                            .fields
+                            .iter()
+                            .filter(|f| f.ty == Type::Timestamp)
+                            .map(|f| f.name.as_str())
+                            .collect();
                         match timestamps.first() {
                             Some(ts) => format!("a {what} runs on a `timestamp` field, such as `on {ts}`"),
                             None => format!("a {what} runs on a `timestamp` field"),
@@ -386,7 +413,11 @@ impl Checker<'_> {
                 self.report(
                     Diagnostic::error(
                         Code::E0401,
-                        format!("{what} on `{}`, which is {}, not a timestamp", field.node, crate::diagnostics::a(other)),
+                        format!(
+                            "{what} on `{}`, which is {}, not a timestamp",
+                            field.node,
+                            crate::diagnostics::a(other)
+                        ),
                     )
                     .with_primary(field.span, format!("expected `timestamp`, found `{other}`"))
                     .with_help(help),
@@ -580,10 +611,12 @@ impl Checker<'_> {
     fn join(&self, outer: bool, table: &ast::Ident, on: &ast::Expr, flow: Flow, span: Span) -> StageOutcome {
         let table_id = match self.items.get(table.node.as_str()) {
             Some(ItemRef::Source(_)) => {
-                                let id = self.source_ids[&table.node];
+                let id = self.source_ids[&table.node];
                 self.used_sources.borrow_mut().insert(id);
                 if self.broken_sources.borrow().contains(&table.node) {
-                    return StageOutcome::Skip(flow.with(RecordType::anonymous(vec![Field::new("{unknown}", Type::Error)]), None));
+                    return StageOutcome::Skip(
+                        flow.with(RecordType::anonymous(vec![Field::new("{unknown}", Type::Error)]), None),
+                    );
                 }
                 if !self.plan.sources[id.0].table {
                     self.report(

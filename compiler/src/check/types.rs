@@ -45,7 +45,7 @@ impl Checker<'_> {
                     fields.iter().find(|f| f.name.node == field.name.node).map(|f| f.name.span).unwrap_or_default();
                 self.report(
                     Diagnostic::error(Code::E0207, format!("field `{}` is declared twice", field.name.node))
-                                                .with_primary(field.name.span, "duplicate field")
+                        .with_primary(field.name.span, "duplicate field")
                         .with_secondary(first, "first declared here")
                         .with_help("rename or remove one of them"),
                 );
@@ -110,13 +110,16 @@ impl Checker<'_> {
         self.schemas.borrow_mut().insert(name.to_string(), None);
         let fields = self.resolve_fields(&schema.fields);
         self.schema_depth.set(self.schema_depth.get() - 1);
-                let mut ty = Type::Record(RecordType { name: Some(name.to_string()), fields });
+        let mut ty = Type::Record(RecordType { name: Some(name.to_string()), fields });
         // Cached schemas nest inside each other: bound the depth of the result too.
         if ty.depth() > MAX_SCHEMA_DEPTH * 2 {
             self.report(
-                Diagnostic::error(Code::E0105, format!("schema `{name}` nests more than {} types deep", MAX_SCHEMA_DEPTH * 2))
-                    .with_primary(schema.name.span, "nested too deeply")
-                    .with_help("flatten the record: nest fewer schemas inside each other"),
+                Diagnostic::error(
+                    Code::E0105,
+                    format!("schema `{name}` nests more than {} types deep", MAX_SCHEMA_DEPTH * 2),
+                )
+                .with_primary(schema.name.span, "nested too deeply")
+                .with_help("flatten the record: nest fewer schemas inside each other"),
             );
             ty = Type::Error;
         }

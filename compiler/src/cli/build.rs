@@ -105,7 +105,8 @@ pub fn build(args: &BuildArgs) -> Result<Built, ExitCode> {
         eprintln!("error: {message}");
         ExitCode::from(2)
     })?;
-    let target_dir = std::env::var_os("SLUICE_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| cache_dir().join("target"));
+    let target_dir =
+        std::env::var_os("SLUICE_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| cache_dir().join("target"));
     let profile = if args.debug { "debug" } else { "release" };
     let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cargo
@@ -126,7 +127,8 @@ pub fn build(args: &BuildArgs) -> Result<Built, ExitCode> {
     })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let generated_errors: Vec<&str> = stderr.lines().filter(|l| l.contains("src/main.rs") || l.contains("error")).collect();
+        let generated_errors: Vec<&str> =
+            stderr.lines().filter(|l| l.contains("src/main.rs") || l.contains("error")).collect();
         eprintln!(
             "error: internal compiler error: rustc rejected the code sluice generated for `{}`.\n\
              This is a bug in sluice, not in your program: please report it with the program.\n\
@@ -152,7 +154,13 @@ pub fn build(args: &BuildArgs) -> Result<Built, ExitCode> {
     Ok(Built { binary })
 }
 
-fn write_crate(dir: &Path, name: &str, source: &str, plan: &crate::plan::TypedPlan, program: &Path) -> Result<(), String> {
+fn write_crate(
+    dir: &Path,
+    name: &str,
+    source: &str,
+    plan: &crate::plan::TypedPlan,
+    program: &Path,
+) -> Result<(), String> {
     let src = dir.join("src");
     std::fs::create_dir_all(&src).map_err(|e| format!("cannot create `{}`: {e}", src.display()))?;
     let runtime = runtime_dir();
@@ -179,7 +187,8 @@ fn write_crate(dir: &Path, name: &str, source: &str, plan: &crate::plan::TypedPl
             let udf_dir = src.join("udf");
             std::fs::create_dir_all(&udf_dir).map_err(|e| format!("cannot create `{}`: {e}", udf_dir.display()))?;
             let from = program_dir.join(path);
-            let text = std::fs::read_to_string(&from).map_err(|e| format!("extern fn `{}`: cannot read `{}`: {e}", ext.name, from.display()))?;
+            let text = std::fs::read_to_string(&from)
+                .map_err(|e| format!("extern fn `{}`: cannot read `{}`: {e}", ext.name, from.display()))?;
             write_if_changed(&udf_dir.join(format!("{}.rs", crate::codegen::program::udf_stem(path))), &text)?;
         }
     }

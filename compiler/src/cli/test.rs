@@ -43,7 +43,9 @@ fn read_records(path: &Path) -> Result<Vec<Value>, String> {
     text.lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(i, line)| serde_json::from_str(line).map_err(|e| format!("`{}` line {}: not JSON: {e}", path.display(), i + 1)))
+        .map(|(i, line)| {
+            serde_json::from_str(line).map_err(|e| format!("`{}` line {}: not JSON: {e}", path.display(), i + 1))
+        })
         .collect()
 }
 
@@ -162,10 +164,17 @@ pub fn run_test(
         }
     }
     let binary = cache_dir().join("bin").join(program_name(file_path));
-    let build_args =
-        BuildArgs { file: file_path.to_path_buf(), output: Some(binary), emit_rust: None, debug, color: ColorChoice::Auto };
-    let built = build(&build_args).map_err(|_| TestError::Failed(format!("`{}` did not build", file_path.display())))?;
-    let out_dir = tempfile::tempdir().map_err(|e| TestError::Usage(format!("cannot create a temporary directory: {e}")))?;
+    let build_args = BuildArgs {
+        file: file_path.to_path_buf(),
+        output: Some(binary),
+        emit_rust: None,
+        debug,
+        color: ColorChoice::Auto,
+    };
+    let built =
+        build(&build_args).map_err(|_| TestError::Failed(format!("`{}` did not build", file_path.display())))?;
+    let out_dir =
+        tempfile::tempdir().map_err(|e| TestError::Usage(format!("cannot create a temporary directory: {e}")))?;
     let mut command = Command::new(&built.binary);
     command.arg("--quiet");
     for (name, path) in inputs {
@@ -176,9 +185,14 @@ pub fn run_test(
     }
     // Every sink goes to a file: the expected ones are compared, the others kept out of the way.
     for sink in &plan.sinks {
-        command.arg("--output").arg(format!("{}={}", sink.name, out_dir.path().join(format!("{}.jsonl", sink.name)).display()));
+        command.arg("--output").arg(format!(
+            "{}={}",
+            sink.name,
+            out_dir.path().join(format!("{}.jsonl", sink.name)).display()
+        ));
     }
-    let status = command.status().map_err(|e| TestError::Usage(format!("cannot run `{}`: {e}", built.binary.display())))?;
+    let status =
+        command.status().map_err(|e| TestError::Usage(format!("cannot run `{}`: {e}", built.binary.display())))?;
     if !status.success() {
         return Err(TestError::Failed(format!("`{}` exited with {status}", file_path.display())));
     }
@@ -186,7 +200,8 @@ pub fn run_test(
     for (name, expected_path) in expects {
         let mut expected = read_records(Path::new(expected_path)).map_err(TestError::Usage)?;
         let actual_path = out_dir.path().join(format!("{name}.jsonl"));
-        let mut actual = if actual_path.exists() { read_records(&actual_path).map_err(TestError::Failed)? } else { Vec::new() };
+        let mut actual =
+            if actual_path.exists() { read_records(&actual_path).map_err(TestError::Failed)? } else { Vec::new() };
         let mode = match running_keys(&plan, name) {
             Some(keys) => {
                 actual = last_per_key(actual, &keys);
@@ -196,7 +211,14 @@ pub fn run_test(
             None => String::new(),
         };
         let (missing, unexpected) = multiset_diff(&expected, &actual);
-        reports.push(SinkReport { sink: name.clone(), expected: expected.len(), produced: actual.len(), mode, missing, unexpected });
+        reports.push(SinkReport {
+            sink: name.clone(),
+            expected: expected.len(),
+            produced: actual.len(),
+            mode,
+            missing,
+            unexpected,
+        });
     }
     Ok(reports)
 }

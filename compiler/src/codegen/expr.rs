@@ -123,10 +123,12 @@ impl<'c, 'p> ExprGen<'c, 'p> {
         result_optional: bool,
         body: impl FnOnce(&[TokenStream]) -> TokenStream,
     ) -> TokenStream {
-        let names: Vec<TokenStream> = (0..operands.len()).map(|i| {
-            let v = format_ident!("v{}", i);
-            quote!(#v)
-        }).collect();
+        let names: Vec<TokenStream> = (0..operands.len())
+            .map(|i| {
+                let v = format_ident!("v{}", i);
+                quote!(#v)
+            })
+            .collect();
         let any_optional = operands.iter().any(|(e, _)| e.ty.is_optional());
         let body_tokens = body(&names);
         let wrapped = if body_is_option || !result_optional { body_tokens } else { quote!(Some(#body_tokens)) };
@@ -137,20 +139,26 @@ impl<'c, 'p> ExprGen<'c, 'p> {
             });
             return quote!({ #(#bindings)* #wrapped });
         }
-        let scrutinee = operands.iter().map(|(e, mode)| {
-            if e.ty == Type::Null {
-                quote!(None::<()>)
-            } else {
-                self.operand(e, *mode)
-            }
-        });
-        let patterns = operands.iter().zip(&names).map(|((e, _), name)| {
-            if e.ty.is_optional() {
-                quote!(Some(#name))
-            } else {
-                quote!(#name)
-            }
-        });
+        let scrutinee =
+            operands.iter().map(
+                |(e, mode)| {
+                    if e.ty == Type::Null {
+                        quote!(None::<()>)
+                    } else {
+                        self.operand(e, *mode)
+                    }
+                },
+            );
+        let patterns =
+            operands.iter().zip(&names).map(
+                |((e, _), name)| {
+                    if e.ty.is_optional() {
+                        quote!(Some(#name))
+                    } else {
+                        quote!(#name)
+                    }
+                },
+            );
         quote! {
             match (#(#scrutinee,)*) {
                 (#(#patterns,)*) => #wrapped,
@@ -199,10 +207,12 @@ impl<'c, 'p> ExprGen<'c, 'p> {
                     quote!((#base_borrowed).#f.clone())
                 }
             }
-            TExprKind::Index(list, index) => self.lift(&[(list, Mode::Borrow), (index, Mode::Value)], false, optional, |v| {
-                let (l, i) = (&v[0], &v[1]);
-                quote!(#rt::functions::index(#l, #i)?)
-            }),
+            TExprKind::Index(list, index) => {
+                self.lift(&[(list, Mode::Borrow), (index, Mode::Value)], false, optional, |v| {
+                    let (l, i) = (&v[0], &v[1]);
+                    quote!(#rt::functions::index(#l, #i)?)
+                })
+            }
             TExprKind::ToFloat(inner) => self.lift(&[(inner, Mode::Value)], false, optional, |v| {
                 let x = &v[0];
                 quote!(#x as f64)
@@ -355,7 +365,8 @@ impl<'c, 'p> ExprGen<'c, 'p> {
                     })
                 } else {
                     let func = f("list_contains");
-                    let widen = matches!(&base0, Type::List(e) if **e == Type::Float) && args[1].ty.non_optional() == &Type::Int;
+                    let widen = matches!(&base0, Type::List(e) if **e == Type::Float)
+                        && args[1].ty.non_optional() == &Type::Int;
                     self.lift(&[(&args[0], Mode::Borrow), (&args[1], Mode::Value)], false, optional, |v| {
                         let (a, b) = (&v[0], &v[1]);
                         if widen {
@@ -375,8 +386,11 @@ impl<'c, 'p> ExprGen<'c, 'p> {
             }
             Builtin::Substr => {
                 let func = f("substr");
-                let operands: Vec<(&TExpr, Mode)> =
-                    args.iter().enumerate().map(|(i, a)| (a, if i == 0 { Mode::Borrow } else { Mode::Value })).collect();
+                let operands: Vec<(&TExpr, Mode)> = args
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| (a, if i == 0 { Mode::Borrow } else { Mode::Value }))
+                    .collect();
                 let has_len = args.len() == 3;
                 self.lift(&operands, false, optional, |v| {
                     let (s, start) = (&v[0], &v[1]);

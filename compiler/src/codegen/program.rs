@@ -58,7 +58,9 @@ fn stream_method(cx: &Cx<'_>, pipeline: PipelineId) -> Ident {
 fn setting(s: &Setting) -> TokenStream {
     match s {
         Setting::Literal(text) => quote!(::sluice::config::Setting::Literal(#text)),
-        Setting::Env { var, default: Some(d) } => quote!(::sluice::config::Setting::Env { var: #var, default: Some(#d) }),
+        Setting::Env { var, default: Some(d) } => {
+            quote!(::sluice::config::Setting::Env { var: #var, default: Some(#d) })
+        }
         Setting::Env { var, default: None } => quote!(::sluice::config::Setting::Env { var: #var, default: None }),
     }
 }
@@ -154,9 +156,10 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str) -> TokenStrea
         let label = format!("written to {}", plan.sinks[*i].name);
         quote!(stats.push((#label.to_string(), self.#f.written()));)
     });
-    let dead_letter_arms = open_sinks.iter().filter(|(i, _, _)| {
-        plan.sources.iter().any(|s| s.on_error == ErrorPolicy::DeadLetter(SinkId(*i)))
-    }).map(|(i, f, _)| quote!(#i => self.#f.write(letter),));
+    let dead_letter_arms = open_sinks
+        .iter()
+        .filter(|(i, _, _)| plan.sources.iter().any(|s| s.on_error == ErrorPolicy::DeadLetter(SinkId(*i))))
+        .map(|(i, f, _)| quote!(#i => self.#f.write(letter),));
 
     // Lookup tables.
     let tables: Vec<(usize, Ident, TokenStream, TokenStream)> = plan
@@ -253,18 +256,25 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str) -> TokenStrea
 
     let state_decls = state.iter().map(|(f, ty, _)| quote!(#f: #ty));
     let state_inits = state.iter().map(|(f, _, init)| quote!(#f: #init));
-    let on_partition_done = aggregates.iter().filter(|(_, _, windowed, processing)| *windowed && !processing).map(|(state, emit, _, _)| {
-        quote!(if self.#state.partition_done(partition) { self.#emit()?; })
-    });
-    let dedupe_done = dedupes.iter().filter(|(_, processing)| !processing).map(|(state, _)| quote!(self.#state.partition_done(partition);));
-    let on_tick = aggregates.iter().filter(|(_, _, windowed, processing)| !windowed || *processing).map(|(state, emit, windowed, _)| {
-        if *windowed {
-            quote!(if self.#state.set_clock(now) { self.#emit()?; })
-        } else {
-            quote!(self.#emit()?;)
-        }
-    });
-    let dedupe_tick = dedupes.iter().filter(|(_, processing)| *processing).map(|(state, _)| quote!(self.#state.set_clock(now);));
+    let on_partition_done = aggregates
+        .iter()
+        .filter(|(_, _, windowed, processing)| *windowed && !processing)
+        .map(|(state, emit, _, _)| quote!(if self.#state.partition_done(partition) { self.#emit()?; }));
+    let dedupe_done = dedupes
+        .iter()
+        .filter(|(_, processing)| !processing)
+        .map(|(state, _)| quote!(self.#state.partition_done(partition);));
+    let on_tick = aggregates.iter().filter(|(_, _, windowed, processing)| !windowed || *processing).map(
+        |(state, emit, windowed, _)| {
+            if *windowed {
+                quote!(if self.#state.set_clock(now) { self.#emit()?; })
+            } else {
+                quote!(self.#emit()?;)
+            }
+        },
+    );
+    let dedupe_tick =
+        dedupes.iter().filter(|(_, processing)| *processing).map(|(state, _)| quote!(self.#state.set_clock(now);));
     let on_end = aggregates.iter().map(|(state, emit, windowed, _)| {
         if *windowed {
             quote!(self.#state.finish(); self.#emit()?;)
@@ -507,7 +517,13 @@ fn fan_out(cx: &Cx<'_>, readers: &[PipelineId]) -> TokenStream {
 /// One method per fused chain: from a pipeline's start, or from after an aggregate.
 fn chains(plan: &TypedPlan, cx: &Cx<'_>) -> Chains {
     let rt = cx.rt.clone();
-    let mut out = Chains { items: Vec::new(), methods: Vec::new(), state: Vec::new(), aggregates: Vec::new(), dedupes: Vec::new() };
+    let mut out = Chains {
+        items: Vec::new(),
+        methods: Vec::new(),
+        state: Vec::new(),
+        aggregates: Vec::new(),
+        dedupes: Vec::new(),
+    };
     let mut emitter_count = 0u64;
     for (p, pipeline) in plan.pipelines.iter().enumerate() {
         let pid = PipelineId(p);
@@ -525,7 +541,10 @@ fn chains(plan: &TypedPlan, cx: &Cx<'_>) -> Chains {
             }
         }
         for &start in &starts {
-            let end = pipeline.stages[start..].iter().position(|s| s.kind.is_emitter()).map_or(pipeline.stages.len(), |o| start + o + 1);
+            let end = pipeline.stages[start..]
+                .iter()
+                .position(|s| s.kind.is_emitter())
+                .map_or(pipeline.stages.len(), |o| start + o + 1);
             let mut codes: Vec<StageCode> = Vec::new();
             let mut in_loop = false;
             for i in start..end {
@@ -558,8 +577,15 @@ fn chains(plan: &TypedPlan, cx: &Cx<'_>) -> Chains {
                     StageKind::Aggregate { keys, window, calls, outputs } => {
                         emitter_count += 1;
                         let next = chain_name(cx, pid, i + 1);
-                        let parts =
-                            ops::aggregate::emit(&s, keys, window.as_ref(), calls, outputs, &next, EMIT_PARTITION_BASE + emitter_count);
+                        let parts = ops::aggregate::emit(
+                            &s,
+                            keys,
+                            window.as_ref(),
+                            calls,
+                            outputs,
+                            &next,
+                            EMIT_PARTITION_BASE + emitter_count,
+                        );
                         out.methods.push(parts.emit_item);
                         out.aggregates.push((parts.state, parts.emit_fn, parts.windowed, parts.processing_time));
                         parts.code

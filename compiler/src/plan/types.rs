@@ -109,7 +109,7 @@ impl Type {
         }
     }
 
-        /// How many types are nested in this one (a scalar is 1).
+    /// How many types are nested in this one (a scalar is 1).
     pub fn depth(&self) -> usize {
         match self {
             Type::List(inner) | Type::Optional(inner) => 1 + inner.depth(),

@@ -239,7 +239,9 @@ pub fn translate(error: &pest::error::Error<Rule>, text: &str) -> Diagnostic {
             (_, "AND") => Some(("use `&&`, not `AND`", "write `a && b`")),
             (_, "OR") => Some(("use `||`, not `OR`", "write `a || b`")),
             (_, "IN") => Some(("sluice has no `in`", "compare each value: `country == \"DE\" || country == \"FR\"`")),
-            (_, "LIKE") => Some(("sluice has no `like`", "use `contains(s, \"..\")`, `starts_with`, `ends_with` or `regex_match`")),
+            (_, "LIKE") => {
+                Some(("sluice has no `like`", "use `contains(s, \"..\")`, `starts_with`, `ends_with` or `regex_match`"))
+            }
             (_, "IS") => Some(("sluice has no `is`", "use `is_null(x)` or `!is_null(x)`")),
             _ => None,
         };
@@ -262,11 +264,16 @@ pub fn translate(error: &pest::error::Error<Rule>, text: &str) -> Diagnostic {
     let mut diagnostic = Diagnostic::error(Code::E0101, format!("{message}, found {found_desc}"))
         .with_primary(span, format!("unexpected {found_desc}"));
     // Point at the bracket that is still open.
-    for (open, close, rule, what) in [('(', ')', Rule::rparen, "`(`"), ('[', ']', Rule::rbracket, "`[`"), ('{', '}', Rule::rbrace, "`{`")] {
+    for (open, close, rule, what) in
+        [('(', ')', Rule::rparen, "`(`"), ('[', ']', Rule::rbracket, "`[`"), ('{', '}', Rule::rbrace, "`{`")]
+    {
         if positives.contains(&rule) {
             if let Some(at) = unmatched_open(text, offset, open, close) {
                 diagnostic = diagnostic.with_secondary(Span::new(at, at + 1), format!("this {what} is not closed"));
-                if diagnostic.help.is_none() && !(wants_pipe && wants_rbrace && open == '{') && !positives.contains(&Rule::comma) {
+                if diagnostic.help.is_none()
+                    && !(wants_pipe && wants_rbrace && open == '{')
+                    && !positives.contains(&Rule::comma)
+                {
                     diagnostic = diagnostic.with_help(format!("close it with `{close}`"));
                 }
                 break;
@@ -298,7 +305,8 @@ pub fn translate(error: &pest::error::Error<Rule>, text: &str) -> Diagnostic {
     } else if found == "end of file" {
         diagnostic = diagnostic.with_help("the program ends in the middle of an item: finish it");
     } else if wants_item {
-        diagnostic = diagnostic.with_help("a program is a list of `schema`, `param`, `source`, `sink`, `extern fn` and `pipeline` items");
+        diagnostic = diagnostic
+            .with_help("a program is a list of `schema`, `param`, `source`, `sink`, `extern fn` and `pipeline` items");
     } else {
         diagnostic = diagnostic.with_help(format!("remove or replace {found_desc}"));
     }

@@ -614,7 +614,7 @@ impl Lowerer {
                 _ => {
                     self.error(
                         Diagnostic::error(Code::E0104, "float literal out of range")
-                                                        .with_primary(span, "does not fit in a 64-bit float")
+                            .with_primary(span, "does not fit in a 64-bit float")
                             .with_help("the largest float is about `1.8e308`"),
                     );
                     ExprKind::Error
@@ -672,7 +672,9 @@ impl Lowerer {
                 _ => None,
             };
             let help = match (scale, format!("{whole}.{}", &text[dot + 1..frac_end]).parse::<f64>()) {
-                (Some(scale), Ok(value)) => format!("durations are whole numbers: write `{}ms`", (value * scale).round() as i64),
+                (Some(scale), Ok(value)) => {
+                    format!("durations are whole numbers: write `{}ms`", (value * scale).round() as i64)
+                }
                 _ => "durations are whole numbers followed by `ms`, `s`, `m`, `h` or `d`".to_string(),
             };
             self.error(

@@ -34,11 +34,16 @@ impl FileSource {
         match format {
             Format::Csv => {
                 let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(file);
-                source.headers = reader.byte_headers().map_err(|e| format!("cannot read the CSV header of `{path}`: {e}"))?.clone();
+                source.headers =
+                    reader.byte_headers().map_err(|e| format!("cannot read the CSV header of `{path}`: {e}"))?.clone();
                 source.line_number = 1;
                 source.csv = Some(reader);
             }
-            Format::Parquet => return Err(format!("`{path}`: reading Parquet files is not supported (sources read json, csv or text)")),
+            Format::Parquet => {
+                return Err(format!(
+                    "`{path}`: reading Parquet files is not supported (sources read json, csv or text)"
+                ))
+            }
             _ => source.lines = Some(BufReader::with_capacity(1 << 16, file)),
         }
         Ok(source)
@@ -59,7 +64,8 @@ impl FileSource {
         }
         if let Some(reader) = &mut self.csv {
             loop {
-                let more = reader.read_byte_record(&mut self.row).map_err(|e| format!("reading `{}`: {e}", self.path))?;
+                let more =
+                    reader.read_byte_record(&mut self.row).map_err(|e| format!("reading `{}`: {e}", self.path))?;
                 if !more {
                     self.done = true;
                     return Ok(None);

@@ -43,7 +43,8 @@ impl<T: Serialize> RecordSink<T> {
                 }
                 let file_name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
                 let temp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-                let file = File::create(&temp).map_err(|e| format!("sink `{name}`: cannot create `{}`: {e}", temp.display()))?;
+                let file = File::create(&temp)
+                    .map_err(|e| format!("sink `{name}`: cannot create `{}`: {e}", temp.display()))?;
                 (Box::new(file), Some((temp, path)))
             }
         };
@@ -55,7 +56,14 @@ impl<T: Serialize> RecordSink<T> {
                 return Err(format!("sink `{name}`: Parquet output is not implemented yet; swap it with `--output {name}=PATH` (JSON lines)"))
             }
         };
-        Ok(RecordSink { name, encoder, rename, written: 0, line: Vec::with_capacity(256), _records: std::marker::PhantomData })
+        Ok(RecordSink {
+            name,
+            encoder,
+            rename,
+            written: 0,
+            line: Vec::with_capacity(256),
+            _records: std::marker::PhantomData,
+        })
     }
 
     #[inline]
@@ -64,7 +72,8 @@ impl<T: Serialize> RecordSink<T> {
         match &mut self.encoder {
             Encoder::Json(out) => {
                 self.line.clear();
-                serde_json::to_writer(&mut self.line, record).map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))?;
+                serde_json::to_writer(&mut self.line, record)
+                    .map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))?;
                 self.line.push(b'\n');
                 out.write_all(&self.line).map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))
             }
@@ -88,9 +97,12 @@ impl<T: Serialize> RecordSink<T> {
     pub fn close(&mut self) -> Result<(), Error> {
         self.flush()?;
         if let Some((temp, path)) = self.rename.take() {
-            File::open(&temp).and_then(|f| f.sync_all()).map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))?;
-            std::fs::rename(&temp, &path)
-                .map_err(|e| Error::Fatal(format!("sink `{}`: cannot move output into `{}`: {e}", self.name, path.display())))?;
+            File::open(&temp)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))?;
+            std::fs::rename(&temp, &path).map_err(|e| {
+                Error::Fatal(format!("sink `{}`: cannot move output into `{}`: {e}", self.name, path.display()))
+            })?;
         }
         Ok(())
     }

@@ -135,7 +135,13 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
         Ok(arrival)
     }
 
-    fn add_to_window(&mut self, key: K, start: i64, size: i64, update: &mut impl FnMut(&mut A) -> Result<()>) -> Result<()> {
+    fn add_to_window(
+        &mut self,
+        key: K,
+        start: i64,
+        size: i64,
+        update: &mut impl FnMut(&mut A) -> Result<()>,
+    ) -> Result<()> {
         let slot = (key, start);
         if let Some(acc) = self.windows.get_mut(&slot) {
             return update(acc);

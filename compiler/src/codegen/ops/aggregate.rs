@@ -59,7 +59,8 @@ pub fn emit(
         .iter()
         .map(|c| c.arg.as_ref().map_or(quote!(()), |a| cx.rust_type(&a.ty, &format!("{prefix}Arg"))))
         .collect();
-    let arg_values: Vec<TokenStream> = calls.iter().map(|c| c.arg.as_ref().map_or(quote!(()), |a| gen.value(a))).collect();
+    let arg_values: Vec<TokenStream> =
+        calls.iter().map(|c| c.arg.as_ref().map_or(quote!(()), |a| gen.value(a))).collect();
     let args_fn = s.fn_name("args");
 
     // Accumulators.
@@ -81,7 +82,8 @@ pub fn emit(
                 _ => (quote!(#rt::ops::agg::SumFloat), quote!(self.#field.add(v)), false),
             },
             AggFunc::Avg => {
-                let feed = if base == Type::Int { quote!(self.#field.add(v as f64)) } else { quote!(self.#field.add(v)) };
+                let feed =
+                    if base == Type::Int { quote!(self.#field.add(v as f64)) } else { quote!(self.#field.add(v)) };
                 (quote!(#rt::ops::agg::Avg), feed, false)
             }
             AggFunc::Min => (quote!(#rt::ops::agg::Min<#base_rust>), quote!(self.#field.add(v)), false),
@@ -106,10 +108,16 @@ pub fn emit(
             (_, Some(_)) => quote!({ let v = args.#index.clone(); #add; }),
         };
         acc_adds.push(add_stmt);
-        acc_merges.push(if merge_fallible { quote!(self.#field.merge(later.#field)?;) } else { quote!(self.#field.merge(later.#field);) });
+        acc_merges.push(if merge_fallible {
+            quote!(self.#field.merge(later.#field)?;)
+        } else {
+            quote!(self.#field.merge(later.#field);)
+        });
         let local = format_ident!("agg{}", i);
         let finished = match call.func {
-            AggFunc::CountRows | AggFunc::Count | AggFunc::CountDistinct | AggFunc::Collect => quote!(acc.#field.finish()),
+            AggFunc::CountRows | AggFunc::Count | AggFunc::CountDistinct | AggFunc::Collect => {
+                quote!(acc.#field.finish())
+            }
             _ if call.ty.is_optional() => quote!(acc.#field.finish()),
             _ => quote!(#rt::ops::agg::present(acc.#field.finish())?),
         };
@@ -159,54 +167,52 @@ pub fn emit(
     let arg_indices = (0..calls.len()).map(syn::Index::from);
     let _ = arg_indices;
 
-    let items = vec![
-        quote! {
-            #doc
-            #[derive(Clone, Debug, PartialEq, Eq, Hash, #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]
-            #[serde(crate = #serde_path)]
-            pub struct #key_struct { #(#key_decls,)* }
+    let items = vec![quote! {
+        #doc
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]
+        #[serde(crate = #serde_path)]
+        pub struct #key_struct { #(#key_decls,)* }
 
-            /// The accumulators of one group (one per aggregate call).
-            #[derive(Clone, Debug, Default, #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]
-            #[serde(crate = #serde_path)]
-            pub struct #acc_struct { #(#acc_decls,)* }
+        /// The accumulators of one group (one per aggregate call).
+        #[derive(Clone, Debug, Default, #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]
+        #[serde(crate = #serde_path)]
+        pub struct #acc_struct { #(#acc_decls,)* }
 
-            impl #acc_struct {
-                #[inline]
-                fn add(&mut self, args: &(#(#arg_types,)*)) -> Result<(), #rt::Fault> {
-                    let _ = args;
-                    #(#acc_adds)*
-                    Ok(())
-                }
-            }
-
-            impl #rt::ops::window::Accumulator for #acc_struct {
-                fn merge(&mut self, later: Self) -> Result<(), #rt::Fault> {
-                    let _ = &later;
-                    #(#acc_merges)*
-                    Ok(())
-                }
-            }
-
+        impl #acc_struct {
             #[inline]
-            fn #key_fn(rec: &#input, params: &Params) -> Result<#key_struct, #rt::Fault> {
-                let _ = params;
-                Ok(#key_struct { #(#key_inits,)* })
+            fn add(&mut self, args: &(#(#arg_types,)*)) -> Result<(), #rt::Fault> {
+                let _ = args;
+                #(#acc_adds)*
+                Ok(())
             }
+        }
 
-            #[inline]
-            fn #args_fn(rec: &#input, params: &Params) -> Result<(#(#arg_types,)*), #rt::Fault> {
-                let _ = (rec, params);
-                Ok((#(#arg_values,)*))
+        impl #rt::ops::window::Accumulator for #acc_struct {
+            fn merge(&mut self, later: Self) -> Result<(), #rt::Fault> {
+                let _ = &later;
+                #(#acc_merges)*
+                Ok(())
             }
+        }
 
-            fn #finish_fn(key: &#key_struct, start: i64, end: i64, acc: &#acc_struct, params: &Params) -> Result<#output, #rt::Fault> {
-                let _ = (start, end, params);
-                #(#finishes)*
-                Ok(#output { #(#out_inits,)* })
-            }
-        },
-    ];
+        #[inline]
+        fn #key_fn(rec: &#input, params: &Params) -> Result<#key_struct, #rt::Fault> {
+            let _ = params;
+            Ok(#key_struct { #(#key_inits,)* })
+        }
+
+        #[inline]
+        fn #args_fn(rec: &#input, params: &Params) -> Result<(#(#arg_types,)*), #rt::Fault> {
+            let _ = (rec, params);
+            Ok((#(#arg_values,)*))
+        }
+
+        fn #finish_fn(key: &#key_struct, start: i64, end: i64, acc: &#acc_struct, params: &Params) -> Result<#output, #rt::Fault> {
+            let _ = (start, end, params);
+            #(#finishes)*
+            Ok(#output { #(#out_inits,)* })
+        }
+    }];
 
     let state = s.fn_name("state");
     let emit_fn = s.fn_name("emit");

@@ -40,15 +40,22 @@ pub fn emit(s: &StageCx<'_, '_>, keys: &[TExpr], within: &DurationSpec, time: &T
     };
     let (at, skip) = (s.at(), &s.skip);
     let within_value = duration_value(within, quote!(params));
-    let mut code = StageCode::before(vec![item], quote! {
-        let key = #key_fn(&rec, &self.params)#at?;
-        let time = #time_value;
-        let kept = self.#state.keep(key, time);
-        #observe
-        if !kept {
-            #skip;
-        }
-    });
-    code.state.push((state, quote!(#rt::ops::dedupe::Dedupe<(#(#key_types,)*)>), quote!(#rt::ops::dedupe::Dedupe::new(#within_value.0))));
+    let mut code = StageCode::before(
+        vec![item],
+        quote! {
+            let key = #key_fn(&rec, &self.params)#at?;
+            let time = #time_value;
+            let kept = self.#state.keep(key, time);
+            #observe
+            if !kept {
+                #skip;
+            }
+        },
+    );
+    code.state.push((
+        state,
+        quote!(#rt::ops::dedupe::Dedupe<(#(#key_types,)*)>),
+        quote!(#rt::ops::dedupe::Dedupe::new(#within_value.0)),
+    ));
     code
 }

@@ -23,9 +23,12 @@ pub fn emit(s: &StageCx<'_, '_>, predicate: &TExpr) -> StageCode {
         }
     };
     let (at, skip) = (s.at(), &s.skip);
-    StageCode::before(vec![item], quote! {
-        if !#name(&rec, &self.params)#at? {
-            #skip;
-        }
-    })
+    StageCode::before(
+        vec![item],
+        quote! {
+            if !#name(&rec, &self.params)#at? {
+                #skip;
+            }
+        },
+    )
 }

@@ -84,9 +84,12 @@ pub fn emit(s: &StageCx<'_, '_>, table: SourceId, stream_key: &TExpr, table_fiel
             };
         }
     };
-    StageCode::before(vec![item], quote! {
-        let key = #key_fn(&rec, &self.params)#at?;
-        #lookup
-        let rec = #output { #(#stream_fields,)* #(#table_fields,)* };
-    })
+    StageCode::before(
+        vec![item],
+        quote! {
+            let key = #key_fn(&rec, &self.params)#at?;
+            #lookup
+            let rec = #output { #(#stream_fields,)* #(#table_fields,)* };
+        },
+    )
 }

@@ -50,7 +50,12 @@ impl StageCx<'_, '_> {
 
     /// A `///` comment naming the stage and where it comes from.
     pub fn doc(&self) -> TokenStream {
-        let doc = format!(" [{}] `{}` ({})", self.index + 1, self.cx.headline(self.stage.span), self.cx.location(self.stage.span));
+        let doc = format!(
+            " [{}] `{}` ({})",
+            self.index + 1,
+            self.cx.headline(self.stage.span),
+            self.cx.location(self.stage.span)
+        );
         quote!(#[doc = #doc])
     }
 

@@ -26,7 +26,8 @@ pub fn emit(s: &StageCx<'_, '_>, fields: &[(String, TExpr)]) -> StageCode {
             TExprKind::Field(source) => {
                 let src = field_ident(source);
                 // Move the last use of an input field; clone earlier ones.
-                let used_later = fields[i + 1..].iter().any(|(_, e)| matches!(&e.kind, TExprKind::Field(f) if f == source));
+                let used_later =
+                    fields[i + 1..].iter().any(|(_, e)| matches!(&e.kind, TExprKind::Field(f) if f == source));
                 if used_later {
                     inits.push(quote!(#out_field: rec.#src.clone()));
                 } else {
@@ -51,7 +52,10 @@ pub fn emit(s: &StageCx<'_, '_>, fields: &[(String, TExpr)]) -> StageCode {
         }
     };
     let at = s.at();
-    StageCode::before(vec![item], quote! {
-        let rec = #name(rec, &self.params)#at?;
-    })
+    StageCode::before(
+        vec![item],
+        quote! {
+            let rec = #name(rec, &self.params)#at?;
+        },
+    )
 }
