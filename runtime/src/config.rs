@@ -213,8 +213,8 @@ impl Config {
             });
         }
         match sink.kind {
-            SinkKind::File { path } => {
-                Ok((SinkTarget::File(path.resolve().map_err(|e| format!("sink `{}`: {e}", sink.name))?), sink.format))
+                        SinkKind::File { path } => {
+                Ok((SinkTarget::Dir(path.resolve().map_err(|e| format!("sink `{}`: {e}", sink.name))?), sink.format))
             }
             SinkKind::Stdout => Ok((SinkTarget::Stdout, sink.format)),
             SinkKind::Kafka { .. } | SinkKind::Postgres { .. } => Err(format!(

@@ -283,7 +283,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str) -> TokenStrea
         }
     });
     let late_stats = aggregates.iter().filter(|(_, _, windowed, _)| *windowed).map(|(state, _, _, _)| {
-        let label = format!("late records in {state}");
+        let label = format!("late records in {}", state.to_string().trim_end_matches("_state"));
         quote!(stats.push((#label.to_string(), self.#state.late_records()));)
     });
 

@@ -12,7 +12,10 @@ use std::path::PathBuf;
 /// Where a sink writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SinkTarget {
+    /// One file (an `--output` swap).
     File(String),
+    /// A file sink's directory: each run adds one file, moved into place when complete.
+    Dir(String),
     Stdout,
 }
 
@@ -33,18 +36,25 @@ pub struct RecordSink<T> {
 
 impl<T: Serialize> RecordSink<T> {
     pub fn open(name: &'static str, target: &SinkTarget, format: Format) -> Result<Self, String> {
-        let (writer, rename): (Box<dyn Write>, _) = match target {
-            SinkTarget::Stdout => (Box::new(std::io::stdout()), None),
-            SinkTarget::File(path) => {
-                let path = PathBuf::from(path);
+        let path = match target {
+            SinkTarget::Stdout => None,
+            SinkTarget::File(path) => Some(PathBuf::from(path)),
+            SinkTarget::Dir(dir) => {
+                let extension = if format == Format::Csv { "csv" } else { "jsonl" };
+                let started = crate::time::Timestamp::now().0;
+                Some(PathBuf::from(dir).join(format!("part-{started}-{}.{extension}", std::process::id())))
+            }
+        };
+        let (writer, rename): (Box<dyn Write>, _) = match path {
+            None => (Box::new(std::io::stdout()), None),
+            Some(path) => {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                     std::fs::create_dir_all(parent)
                         .map_err(|e| format!("sink `{name}`: cannot create `{}`: {e}", parent.display()))?;
                 }
                 let file_name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
                 let temp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-                let file = File::create(&temp)
-                    .map_err(|e| format!("sink `{name}`: cannot create `{}`: {e}", temp.display()))?;
+                let file = File::create(&temp).map_err(|e| format!("sink `{name}`: cannot create `{}`: {e}", temp.display()))?;
                 (Box::new(file), Some((temp, path)))
             }
         };
