@@ -230,7 +230,7 @@ pub fn max_of<T: PartialOrd>(a: T, b: T) -> T {
 // ---- conversions -------------------------------------------------------------------
 
 pub fn int_of_float(a: f64) -> Result<i64> {
-    if a.is_nan() || a < -9_223_372_036_854_775_808.0 || a >= 9_223_372_036_854_775_808.0 {
+    if a.is_nan() || !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&a) {
         return Err(Fault::new(format!("{a} does not fit in an int")));
     }
     Ok(a.trunc() as i64)

@@ -21,7 +21,7 @@ pub enum SinkTarget {
 
 enum Encoder {
     Json(BufWriter<Box<dyn Write>>),
-    Csv(csv::Writer<Box<dyn Write>>),
+    Csv(Box<csv::Writer<Box<dyn Write>>>),
 }
 
 pub struct RecordSink<T> {
@@ -54,13 +54,14 @@ impl<T: Serialize> RecordSink<T> {
                 }
                 let file_name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
                 let temp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-                let file = File::create(&temp).map_err(|e| format!("sink `{name}`: cannot create `{}`: {e}", temp.display()))?;
+                let file = File::create(&temp)
+                    .map_err(|e| format!("sink `{name}`: cannot create `{}`: {e}", temp.display()))?;
                 (Box::new(file), Some((temp, path)))
             }
         };
         let encoder = match format {
             Format::Json => Encoder::Json(BufWriter::with_capacity(1 << 16, writer)),
-            Format::Csv => Encoder::Csv(csv::WriterBuilder::new().has_headers(true).from_writer(writer)),
+            Format::Csv => Encoder::Csv(Box::new(csv::WriterBuilder::new().has_headers(true).from_writer(writer))),
             Format::Text => return Err(format!("sink `{name}`: text output is only for Kafka sinks; use json or csv")),
             Format::Parquet => {
                 return Err(format!("sink `{name}`: Parquet output is not implemented yet; swap it with `--output {name}=PATH` (JSON lines)"))
