@@ -3,6 +3,7 @@
 mod codegen;
 mod common;
 mod docs;
+mod embedded;
 mod examples;
 mod front_end_never_panics;
 mod golden;

@@ -13,6 +13,7 @@ pub mod check;
 pub mod cli;
 pub mod codegen;
 pub mod diagnostics;
+pub mod macro_input;
 pub mod plan;
 pub mod source;
 pub mod syntax;

@@ -152,4 +152,4 @@ for w in w1 w2; do
 done
 echo "(ratio = sluice / hand-written throughput; above 1 means sluice is faster)"
 echo
-echo "sluice build of w1: cold ${COLD:+${COLD}s (empty cache)}${COLD:-skipped}, warm ${WARM_TOUCH}s (touched, unchanged), warm ${WARM_EDIT}s (edited constant)"
+echo "sluice build of w1: cold ${COLD:-skipped}${COLD:+s (empty cache)}, warm ${WARM_TOUCH}s (touched, unchanged), warm ${WARM_EDIT}s (edited constant)"

@@ -1,2 +1,12 @@
-//! `sluice::stream!`: not yet implemented (see the README's status table).
-//! It will run the same compiler library as the `sluice` CLI.
+//! `sluice::stream! { ... }`: a sluice program inline in Rust, checked when the
+//! crate compiles. The same compiler library as the `sluice` CLI does all the
+//! work (like `pest_derive` over `pest_generator`); this crate only adapts it.
+
+use proc_macro::TokenStream;
+
+/// Compiles the sluice program in the braces into a module `pipelines` (record
+/// types, `Program`, `run()`, `run_with()`); errors point at your tokens.
+#[proc_macro]
+pub fn stream(input: TokenStream) -> TokenStream {
+    sluice_compiler::macro_input::expand(input.into()).into()
+}

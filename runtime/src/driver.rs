@@ -57,6 +57,18 @@ pub fn main<P: Pipeline>(info: &ProgramInfo, build: impl FnOnce(&Config) -> Resu
     }
 }
 
+/// Runs a program with the given flags (as a binary would be given them).
+pub fn run_with_args<P: Pipeline>(
+    info: &ProgramInfo,
+    args: impl IntoIterator<Item = String>,
+    build: impl FnOnce(&Config) -> Result<P, String>,
+) -> Result<(), String> {
+    let config = Config::from_args(info, args).map_err(|e| match e {
+        CliError::Help(text) | CliError::Usage(text) => text,
+    })?;
+    run(info, &config, build)
+}
+
 /// Runs a program to the end of its (bounded) input.
 pub fn run<P: Pipeline>(
     info: &ProgramInfo,

@@ -24,6 +24,7 @@ pub mod time;
 pub mod watermark;
 
 pub use fault::{Error, Fault};
+pub use sluice_macros::stream;
 pub use time::{Duration, Timestamp};
 
 /// Re-exported for generated code, so it needs no dependencies of its own.

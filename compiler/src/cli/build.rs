@@ -93,7 +93,7 @@ pub fn build(args: &BuildArgs) -> Result<Built, ExitCode> {
         eprint!("{}", render(warning, &file, color));
     }
     let name = program_name(&args.file);
-    let source = generate(&checked.plan, &file, &CodegenOptions { program_name: name.clone() }).map_err(|message| {
+    let source = generate(&checked.plan, &file, &CodegenOptions { program_name: name.clone(), embedded: false }).map_err(|message| {
         eprintln!("error: {message}");
         ExitCode::from(1)
     })?;

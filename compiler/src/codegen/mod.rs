@@ -16,12 +16,14 @@ use quote::quote;
 pub struct CodegenOptions {
     /// The binary's name (shown by `--help`).
     pub program_name: String,
+    /// For `stream!`: a module's items (no `main`), with `run()` and an in-memory test API.
+    pub embedded: bool,
 }
 
 /// The generated program as tokens (`main.rs` of the generated crate).
 pub fn generate_tokens(plan: &TypedPlan, file: &SourceFile, options: &CodegenOptions) -> TokenStream {
     let cx = cx::Cx::new(plan, file, quote!(::sluice));
-    program::generate(plan, &cx, &options.program_name)
+        program::generate(plan, &cx, &options.program_name, options.embedded)
 }
 
 /// The generated program, formatted for people to read.

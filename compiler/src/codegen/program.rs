@@ -99,7 +99,7 @@ struct Chains {
     dedupes: Vec<(Ident, bool)>,
 }
 
-pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str) -> TokenStream {
+pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: bool) -> TokenStream {
     let rt = cx.rt.clone();
     // Source records first, so schemas keep their names.
     for source in &plan.sources {
@@ -142,12 +142,25 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str) -> TokenStrea
         })
         .collect();
     let sink_decls = open_sinks.iter().map(|(_, f, ty)| quote!(#f: #rt::io::RecordSink<#ty>));
-    let sink_inits = open_sinks.iter().map(|(i, f, _)| {
+        let sink_inits = open_sinks.iter().map(|(i, f, _)| {
         let name = &plan.sinks[*i].name;
         quote! {
-            #f: {
+            #f: if in_memory {
+                #rt::io::RecordSink::memory(#name)
+            } else {
                 let (target, format) = config.sink_target(&INFO, #i)?;
                 #rt::io::RecordSink::open(#name, &target, format)?
+            }
+        }
+    });
+    // In-process API: feed records, take what sinks received.
+    let takes = open_sinks.iter().map(|(i, f, _)| {
+        let method = format_ident!("take_{}", snake(&plan.sinks[*i].name));
+        let doc = format!(" The records sink `{}` received since the last call (an `in_memory` program).", plan.sinks[*i].name);
+        quote! {
+            #[doc = #doc]
+            pub fn #method(&mut self) -> Vec<#rt::__private::serde_json::Value> {
+                self.#f.take()
             }
         }
     });
@@ -161,7 +174,8 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str) -> TokenStrea
         .filter(|(i, _, _)| plan.sources.iter().any(|s| s.on_error == ErrorPolicy::DeadLetter(SinkId(*i))))
         .map(|(i, f, _)| quote!(#i => self.#f.write(letter),));
 
-    // Lookup tables.
+        // Lookup tables.
+    let mut table_loads = Vec::new();
     let tables: Vec<(usize, Ident, TokenStream, TokenStream)> = plan
         .sources
         .iter()
@@ -178,7 +192,8 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str) -> TokenStrea
             let record = cx.record(&s.record, &s.name);
             let f = field_ident(&field);
             let key_value = cx.to_key(&key_ty, quote!(key));
-            let state = ops::join::table_state(cx, crate::plan::SourceId(i));
+                        let state = ops::join::table_state(cx, crate::plan::SourceId(i));
+            let load = format_ident!("load_{}", snake(&s.name));
             let upsert = if field_ty.is_optional() {
                 quote! {
                     if let Some(key) = rec.#f.clone() {
@@ -191,13 +206,20 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str) -> TokenStrea
                     self.#state.upsert(#key_value, rec);
                 }
             };
-            let arm = quote! {
+                        let arm = quote! {
                 #i => {
                     let rec: #record = #rt::io::decode(raw)?;
-                    #upsert
+                    self.#load(rec);
                     Ok(())
                 }
             };
+            let load_doc = format!(" Loads one row of the lookup table `{}`.", s.name);
+            table_loads.push(quote! {
+                #[doc = #load_doc]
+                pub fn #load(&mut self, rec: #record) {
+                    #upsert
+                }
+            });
             Some((i, state, quote!(#rt::ops::table::Table<#key_rust, #record>), arm))
         })
         .collect();
@@ -206,8 +228,9 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str) -> TokenStrea
     let table_arms = tables.iter().map(|(_, _, _, arm)| arm);
 
     // Sources: decode and fan out to every pipeline that reads them.
-    let mut source_methods = Vec::new();
+        let mut source_methods = Vec::new();
     let mut record_arms = Vec::new();
+    let mut pushes = Vec::new();
     for (i, source) in plan.sources.iter().enumerate() {
         let readers: Vec<PipelineId> = plan
             .pipelines
@@ -229,10 +252,19 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str) -> TokenStrea
                 #calls
             }
         });
-        record_arms.push(quote! {
+                record_arms.push(quote! {
             #i => {
                 let rec: #record = #rt::io::decode(raw)?;
                 self.#method(partition, rec)
+            }
+        });
+        let push = format_ident!("push_{}", snake(&source.name));
+        let partition = i as u64;
+        let doc = format!(" Feeds one record of source `{}` through the program (in-process use and tests).", source.name);
+        pushes.push(quote! {
+            #[doc = #doc]
+            pub fn #push(&mut self, rec: #record) -> Result<(), #rt::Error> {
+                self.#method(#partition, rec)
             }
         });
     }
@@ -364,6 +396,25 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str) -> TokenStrea
         }
     }
 
+        let entry = if embedded {
+        quote! {
+            /// Runs the program as its binary would: command-line flags from `std::env::args`.
+            pub fn run() -> std::process::ExitCode {
+                #rt::driver::main(&INFO, Program::new)
+            }
+
+            /// Runs the program with these flags (`--input`, `--output`, `--param`, ...).
+            pub fn run_with(args: &[&str]) -> Result<(), String> {
+                #rt::driver::run_with_args(&INFO, args.iter().map(|a| a.to_string()), Program::new)
+            }
+        }
+    } else {
+        quote! {
+            fn main() -> std::process::ExitCode {
+                #rt::driver::main(&INFO, Program::new)
+            }
+        }
+    };
     let struct_items = cx.take_items();
     let header = format!(" Generated by sluice from `{}`. Do not edit: edit the program and rebuild.", cx.file.name);
     quote! {
@@ -397,8 +448,34 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str) -> TokenStrea
             emit_faults: u64,
         }
 
-        impl Program {
+                impl Program {
+            /// The program as a binary runs it: sinks as declared or swapped by `--output`.
             pub fn new(config: &#rt::config::Config) -> Result<Self, String> {
+                Self::build(config, false)
+            }
+
+            /// The program with every sink kept in memory (see the `take_*` methods), for
+            /// in-process use and tests; `params` are `NAME=VALUE`, as for `--param`.
+            pub fn in_memory(params: &[&str]) -> Result<Self, String> {
+                let args = params.iter().flat_map(|p| ["--param".to_string(), p.to_string()]);
+                let config = #rt::config::Config::from_args(&INFO, args).map_err(|e| match e {
+                    #rt::config::CliError::Help(text) | #rt::config::CliError::Usage(text) => text,
+                })?;
+                Self::build(&config, true)
+            }
+
+            /// End of input: the watermark goes to infinity and every open window is emitted.
+            pub fn finish(&mut self) -> Result<(), #rt::Error> {
+                #rt::driver::Pipeline::on_end(self)
+            }
+
+            #(#pushes)*
+
+            #(#table_loads)*
+
+            #(#takes)*
+
+            fn build(config: &#rt::config::Config, in_memory: bool) -> Result<Self, String> {
                 let params = Params::from_config(config)?;
                 Ok(Program {
                     #(#sink_inits,)*
@@ -491,9 +568,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str) -> TokenStrea
             params: &[#(#param_infos),*],
         };
 
-        fn main() -> std::process::ExitCode {
-            #rt::driver::main(&INFO, Program::new)
-        }
+                #entry
     }
 }
 

@@ -20,6 +20,8 @@ pub enum SinkTarget {
 }
 
 enum Encoder {
+    /// Records kept in memory, as JSON values (`stream!` programs under test).
+    Memory(Vec<serde_json::Value>),
     Json(BufWriter<Box<dyn Write>>),
     Csv(Box<csv::Writer<Box<dyn Write>>>),
 }
@@ -77,10 +79,35 @@ impl<T: Serialize> RecordSink<T> {
         })
     }
 
+        /// A sink that keeps what it receives, for in-process tests.
+    pub fn memory(name: &'static str) -> Self {
+        RecordSink {
+            name,
+            encoder: Encoder::Memory(Vec::new()),
+            rename: None,
+            written: 0,
+            line: Vec::new(),
+            _records: std::marker::PhantomData,
+        }
+    }
+
+    /// Takes the records a memory sink received (as JSON values, in order).
+    pub fn take(&mut self) -> Vec<serde_json::Value> {
+        match &mut self.encoder {
+            Encoder::Memory(records) => std::mem::take(records),
+            _ => Vec::new(),
+        }
+    }
+
     #[inline]
     pub fn write(&mut self, record: &T) -> Result<(), Error> {
         self.written += 1;
         match &mut self.encoder {
+            Encoder::Memory(records) => {
+                let value = serde_json::to_value(record).map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))?;
+                records.push(value);
+                Ok(())
+            }
             Encoder::Json(out) => {
                 self.line.clear();
                 serde_json::to_writer(&mut self.line, record)
@@ -97,7 +124,8 @@ impl<T: Serialize> RecordSink<T> {
     }
 
     pub fn flush(&mut self) -> Result<(), Error> {
-        let result = match &mut self.encoder {
+                let result = match &mut self.encoder {
+            Encoder::Memory(_) => Ok(()),
             Encoder::Json(out) => out.flush(),
             Encoder::Csv(out) => out.flush(),
         };

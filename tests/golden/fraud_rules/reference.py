@@ -63,15 +63,22 @@ def imod(a, b):  # int % int: sign of a
 
 
 def round_half_away(x, digits=0):
-    return float(Decimal(x).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+    """Half away from zero on the float's shortest decimal form (round(2.675, 2) = 2.68),
+    as Spark's round on a double does (BigDecimal of Double.toString, HALF_UP)."""
+    return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
 def string_of_float(x):
-    """Shortest round-trip form; integral values keep ".0"; exponent as `1e21` / `1e-7`."""
+    """string(float): the shortest text that parses back to the same float (spec,
+    Decisions: "string(float) is the shortest round-trip form"), so an integral
+    value has no ".0" (2500.0 -> "2500": "2500" is shorter and round-trips);
+    exponent written like the reference's `1e21`."""
     r = repr(x)
     if "e" in r:
         mant, exp = r.split("e")
-        return mant + "e" + str(int(exp))
+        r = mant + "e" + str(int(exp))
+    if r.endswith(".0"):
+        r = r[:-2]
     return r
 
 

@@ -31,7 +31,9 @@ def fmt_ts(ms):
 
 
 def round_digits(x, digits):
-    return float(Decimal(x).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+    """Half away from zero on the float's shortest decimal form (round(2.675, 2) = 2.68),
+    as Spark's round on a double does (BigDecimal of Double.toString, HALF_UP)."""
+    return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
 groups, big = {}, []

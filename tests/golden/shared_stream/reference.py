@@ -38,8 +38,10 @@ def idiv(a, b):  # int / int truncates toward zero
     return q if (a >= 0) == (b >= 0) else -q
 
 
-def round_digits(x, digits):  # half away from zero, on the float's exact value
-    return float(Decimal(x).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+def round_digits(x, digits):
+    """Half away from zero on the float's shortest decimal form (round(2.675, 2) = 2.68),
+    as Spark's round on a double does (BigDecimal of Double.toString, HALF_UP)."""
+    return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
 class Fault(Exception):
