@@ -8,4 +8,5 @@ mod examples;
 mod front_end_never_panics;
 mod golden;
 mod soundness;
+mod trybuild_stream;
 mod ui;

@@ -9,7 +9,7 @@ use crate::plan::Type;
 use crate::source::{SourceFile, Span};
 use crate::{CheckOptions, Mode};
 use proc_macro2::{Delimiter, Ident, Literal, Punct, Spacing, Span as RustSpan, TokenStream, TokenTree};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote};
 
 /// Program text and, for each token, its byte range and the user's span.
 struct Printed {
@@ -196,14 +196,21 @@ pub fn expand(input: TokenStream) -> TokenStream {
         Ok(checked) => {
             let code = generate_tokens(&checked.plan, &file, &CodegenOptions { program_name: "stream".into(), embedded: true });
             // Each `extern fn` is checked against the user's function at the user's declaration.
-            let guards = checked.plan.externs.iter().map(|ext| {
+                        let guards = checked.plan.externs.iter().map(|ext| {
                 let (start, _) = printed.rust_spans(ext.span);
                 let name = field_ident(&ext.name);
+                let guard = crate::codegen::program::extern_guard(&ext.name);
                 let params = ext.params.iter().map(|p| param_type(&p.ty));
                 let ret = return_type(&ext.ret);
-                quote_spanned! {start=>
-                    const _: fn(#(#params),*) -> #ret = super::#name;
-                }
+                let doc = format!(" `extern fn {}`: the user's function, with the declared signature.", ext.name);
+                respan(
+                    quote! {
+                        #[doc = #doc]
+                        #[allow(non_upper_case_globals, reason = "named after the function")]
+                        const #guard: fn(#(#params),*) -> #ret = super::#name;
+                    },
+                    start,
+                )
             });
             quote! {
                 /// The pipelines of this `stream!`: record types, `Program`, `run()`.
@@ -214,4 +221,30 @@ pub fn expand(input: TokenStream) -> TokenStream {
             }
         }
     }
+}
+
+/// Gives every token the user's span, so rustc reports errors in them there.
+fn respan(tokens: TokenStream, span: RustSpan) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|tree| match tree {
+            TokenTree::Group(group) => {
+                let mut new = proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                new.set_span(span);
+                TokenTree::Group(new)
+            }
+            TokenTree::Ident(mut ident) => {
+                ident.set_span(span);
+                TokenTree::Ident(ident)
+            }
+            TokenTree::Punct(mut punct) => {
+                punct.set_span(span);
+                TokenTree::Punct(punct)
+            }
+            TokenTree::Literal(mut literal) => {
+                literal.set_span(span);
+                TokenTree::Literal(literal)
+            }
+        })
+        .collect()
 }

@@ -573,10 +573,19 @@ impl<'c, 'p> ExprGen<'c, 'p> {
                 (_, false) => quote!(&#v),
             });
         }
-        let message = format!("extern fn `{name}` panicked");
+                let message = format!("extern fn `{name}` panicked");
+        // In `stream!`, calls go through a typed fn pointer declared at the user's
+        // `extern fn`, so a signature mismatch is reported there.
+        let callee = match &ext.path {
+            Some(_) => quote!(#module::#func),
+            None => {
+                let guard = super::program::extern_guard(name);
+                quote!(#guard)
+            }
+        };
         quote! {{
             #(#bindings)*
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| #module::#func(#(#passed),*)))
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| #callee(#(#passed),*)))
                 .map_err(|panic| #rt::Fault::new(format!("{}: {}", #message, #rt::fault::panic_message(&*panic))))?
         }}
     }

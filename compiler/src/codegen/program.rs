@@ -22,6 +22,11 @@ pub fn udf_module(ext: &ExternPlan) -> TokenStream {
     }
 }
 
+/// In `stream!`: the typed fn pointer an `extern fn` is called through.
+pub fn extern_guard(name: &str) -> Ident {
+    format_ident!("EXTERN_{}", name.to_uppercase())
+}
+
 /// `udf/score.rs` -> `score`.
 pub fn udf_stem(path: &str) -> String {
     let stem = std::path::Path::new(path).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();

@@ -1,0 +1,9 @@
+// A window on an optional field.
+fn main() {}
+
+sluice::stream! {
+    schema Click { user_id: string, url: string, bytes: int, ts: timestamp, referrer: string? }
+    source clicks: Click from file { path: "clicks.jsonl", event_time: ts }
+    sink out to stdout {}
+    pipeline p { from clicks | extend { t: if bytes > 0 then ts else null } | group by url window tumbling 1m on t aggregate { n: count() } | to out }
+}

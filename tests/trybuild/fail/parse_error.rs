@@ -1,0 +1,9 @@
+// A missing pipe between stages.
+fn main() {}
+
+sluice::stream! {
+    schema Click { user_id: string, url: string, bytes: int, ts: timestamp, referrer: string? }
+    source clicks: Click from file { path: "clicks.jsonl", event_time: ts }
+    sink out to stdout {}
+    pipeline p { from clicks | where bytes > 100 select { url } | to out }
+}
