@@ -32,6 +32,10 @@ pub fn rem_int(a: i64, b: i64) -> Result<i64> {
     if b == 0 {
         return Err(Fault::new(format!("division by zero in {a} % 0")));
     }
+    // The remainder always fits (`i64::MIN % -1` is 0), unlike the quotient.
+    if b == -1 {
+        return Ok(0);
+    }
     a.checked_rem(b).ok_or_else(|| Fault::new(format!("integer overflow in {a} % {b}")))
 }
 #[inline]
@@ -247,9 +251,13 @@ pub fn parse_int(s: &str) -> Option<i64> {
 pub fn parse_float(s: &str) -> Option<f64> {
     s.trim().parse().ok()
 }
-/// The shortest form that reads back as the same float.
+/// The shortest form that reads back as the same float: `2500`, `0.1`, `1e21`, `1e-7`.
 pub fn string_of_float(a: f64) -> String {
-    format!("{a}")
+    let text = format!("{a:?}");
+    match text.strip_suffix(".0") {
+        Some(integral) => integral.to_string(),
+        None => text,
+    }
 }
 pub fn to_timestamp_string(s: &str) -> Result<Timestamp> {
     Timestamp::parse_rfc3339(s).ok_or_else(|| Fault::new(format!("{s:?} is not an RFC 3339 timestamp")))
@@ -293,7 +301,11 @@ mod tests {
         assert_eq!(round_float(1.005, 1), 1.0);
         assert_eq!(int_of_float(-2.9), Ok(-2));
         assert!(int_of_float(f64::NAN).is_err());
-        assert_eq!(string_of_float(0.1 + 0.2), "0.30000000000000004");
+                assert_eq!(string_of_float(0.1 + 0.2), "0.30000000000000004");
+        assert_eq!(string_of_float(2500.0), "2500");
+        assert_eq!(string_of_float(1e21), "1e21");
+        assert_eq!(string_of_float(1e-7), "1e-7");
+        assert_eq!(rem_int(i64::MIN, -1), Ok(0));
         assert_eq!(split("a,b,,c", ","), ["a", "b", "", "c"]);
         assert_eq!(replace("aaa", "a", "b"), "bbb");
         assert_eq!(and3(None, || Some(false)), Some(false));

@@ -60,6 +60,16 @@ pub fn program_name(file: &Path) -> String {
     name
 }
 
+/// A short stable tag of a program's location, so same-named programs get separate crates.
+pub fn location_tag(file: &Path) -> String {
+    let path = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in path.to_string_lossy().bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{:08x}", hash as u32)
+}
+
 pub struct Built {
     pub binary: PathBuf,
 }
@@ -97,11 +107,12 @@ pub fn build(args: &BuildArgs) -> Result<Built, ExitCode> {
         eprintln!("error: {message}");
         ExitCode::from(1)
     })?;
+        let package = format!("{name}_{}", location_tag(&args.file));
     let crate_dir = match &args.emit_rust {
         Some(dir) => dir.clone(),
-        None => cache_dir().join("crates").join(&name),
+        None => cache_dir().join("crates").join(&package),
     };
-    write_crate(&crate_dir, &name, &source, &checked.plan, &args.file).map_err(|message| {
+    write_crate(&crate_dir, &package, &source, &checked.plan, &args.file).map_err(|message| {
         eprintln!("error: {message}");
         ExitCode::from(2)
     })?;
@@ -139,7 +150,7 @@ pub fn build(args: &BuildArgs) -> Result<Built, ExitCode> {
         );
         return Err(ExitCode::from(1));
     }
-    let built = target_dir.join(profile).join(&name);
+        let built = target_dir.join(profile).join(&package);
     let binary = args.output.clone().unwrap_or_else(|| PathBuf::from(&name));
     if let Some(parent) = binary.parent().filter(|p| !p.as_os_str().is_empty()) {
         let _ = std::fs::create_dir_all(parent);

@@ -141,13 +141,15 @@ pub enum TestError {
     Failed(String),
 }
 
-/// Builds and runs `file` on the inputs, compares each expected sink.
+/// Builds and runs `file` on the inputs, compares each expected sink. The
+/// program runs in `working_dir` when given (relative paths are relative to it).
 pub fn run_test(
     file_path: &Path,
     inputs: &[(String, String)],
     expects: &[(String, String)],
     params: &[String],
     debug: bool,
+    working_dir: Option<&Path>,
 ) -> Result<Vec<SinkReport>, TestError> {
     let file = read_program(&file_path.to_path_buf()).map_err(TestError::Usage)?;
     let plan = match crate::compile_to_plan(&file, &check_options_for(file_path)) {
@@ -163,7 +165,7 @@ pub fn run_test(
             )));
         }
     }
-    let binary = cache_dir().join("bin").join(program_name(file_path));
+        let binary = cache_dir().join("bin").join(format!("{}_{}", program_name(file_path), super::build::location_tag(file_path)));
     let build_args = BuildArgs {
         file: file_path.to_path_buf(),
         output: Some(binary),
@@ -175,8 +177,11 @@ pub fn run_test(
         build(&build_args).map_err(|_| TestError::Failed(format!("`{}` did not build", file_path.display())))?;
     let out_dir =
         tempfile::tempdir().map_err(|e| TestError::Usage(format!("cannot create a temporary directory: {e}")))?;
-    let mut command = Command::new(&built.binary);
+        let mut command = Command::new(&built.binary);
     command.arg("--quiet");
+    if let Some(dir) = working_dir {
+        command.current_dir(dir);
+    }
     for (name, path) in inputs {
         command.arg("--input").arg(format!("{name}={path}"));
     }
@@ -198,7 +203,11 @@ pub fn run_test(
     }
     let mut reports = Vec::new();
     for (name, expected_path) in expects {
-        let mut expected = read_records(Path::new(expected_path)).map_err(TestError::Usage)?;
+                let expected_file = match working_dir {
+            Some(dir) => dir.join(expected_path),
+            None => PathBuf::from(expected_path),
+        };
+        let mut expected = read_records(&expected_file).map_err(TestError::Usage)?;
         let actual_path = out_dir.path().join(format!("{name}.jsonl"));
         let mut actual =
             if actual_path.exists() { read_records(&actual_path).map_err(TestError::Failed)? } else { Vec::new() };
@@ -238,7 +247,7 @@ pub fn run(args: &TestArgs) -> ExitCode {
             Err(message) => return usage(&message),
         }
     }
-    match run_test(&args.file, &inputs, &expects, &args.params, args.debug) {
+        match run_test(&args.file, &inputs, &expects, &args.params, args.debug, None) {
         Err(TestError::Usage(message)) => usage(&message),
         Err(TestError::Failed(message)) => {
             eprintln!("FAIL: {message}");

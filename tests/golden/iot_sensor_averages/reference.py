@@ -167,8 +167,6 @@ def main():
             windows.setdefault(key + (s,), []).append(r)
         if is_late:
             late.append(r)
-        if open_starts:
-            pass
         gb_max = t if gb_max is None else max(gb_max, t)
         gb_wm = gb_max - DELAY
         what = "LATE -> late_readings; " if is_late else ""
