@@ -8,7 +8,8 @@ fn generated(name: &str) -> String {
     let path = workspace_root().join("examples/pipes").join(format!("{name}.pipe"));
     let (file, result) = compile_file(&path);
     let checked = result.unwrap_or_else(|d| panic!("{name}: {}", render_plain(&d, &file)));
-    generate(&checked.plan, &file, &CodegenOptions { program_name: name.to_string(), embedded: false }).expect("generated code parses")
+    generate(&checked.plan, &file, &CodegenOptions { program_name: name.to_string(), embedded: false })
+        .expect("generated code parses")
 }
 
 #[test]

@@ -71,7 +71,9 @@ fn stream_macro_runs_in_process_with_a_rust_function() {
     program.finish().unwrap();
     assert_eq!(
         program.take_counts(),
-        vec![json!({"kind": "page", "window_start": "2026-11-24T14:41:00.000Z", "window_end": "2026-11-24T14:42:00.000Z", "n": 1, "users": 1, "kb": 0.5})]
+        vec![
+            json!({"kind": "page", "window_start": "2026-11-24T14:41:00.000Z", "window_end": "2026-11-24T14:42:00.000Z", "n": 1, "users": 1, "kb": 0.5})
+        ]
     );
 }
 

@@ -43,18 +43,19 @@ fn golden_programs_produce_their_expected_outputs() {
             root.join("examples/pipes").join(format!("{name}.pipe"))
         };
         assert!(program.is_file(), "golden case `{name}` has no program ({})", program.display());
-                // Paths relative to the repository root, where the program runs, so dead
+        // Paths relative to the repository root, where the program runs, so dead
         // letters name their input the same way wherever the repository is.
         let relative = |p: &PathBuf| p.strip_prefix(&root).unwrap_or(p).display().to_string();
         let inputs: Vec<(String, String)> = files(&case.join("input")).iter().map(|p| (stem(p), relative(p))).collect();
-        let expects: Vec<(String, String)> = files(&case.join("expected")).iter().map(|p| (stem(p), relative(p))).collect();
+        let expects: Vec<(String, String)> =
+            files(&case.join("expected")).iter().map(|p| (stem(p), relative(p))).collect();
         assert!(!expects.is_empty(), "golden case `{name}` expects nothing");
         let params: Vec<String> = std::fs::read_to_string(case.join("params"))
             .map(|text| {
                 text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect()
             })
             .unwrap_or_default();
-                match run_test(&program, &inputs, &expects, &params, false, Some(&root)) {
+        match run_test(&program, &inputs, &expects, &params, false, Some(&root)) {
             Ok(reports) => {
                 for report in reports.iter().filter(|r| !r.passed()) {
                     failures.push(format!("{name}: {report}"));

@@ -345,8 +345,12 @@ fn random_well_typed_programs_compile_as_rust() {
         let file = SourceFile::new(format!("random{i}.pipe"), text.clone());
         match sluice_compiler::compile_to_plan(&file, &CheckOptions::default()) {
             Ok(checked) => {
-                let code = generate(&checked.plan, &file, &CodegenOptions { program_name: format!("random{i}"), embedded: i % 2 == 1 })
-                    .unwrap_or_else(|e| panic!("program {i} generated unparsable code: {e}\n{text}"));
+                let code = generate(
+                    &checked.plan,
+                    &file,
+                    &CodegenOptions { program_name: format!("random{i}"), embedded: i % 2 == 1 },
+                )
+                .unwrap_or_else(|e| panic!("program {i} generated unparsable code: {e}\n{text}"));
                 modules.push_str(&format!(
                     "/* random{i}.pipe:\n{}*/\nmod random{i} {{\n{code}\n}}\n",
                     text.replace("*/", "* /")

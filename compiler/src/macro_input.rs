@@ -179,7 +179,8 @@ pub fn expand(input: TokenStream) -> TokenStream {
     match crate::compile_to_plan(&file, &CheckOptions { mode: Mode::Macro }) {
         Err(diagnostics) => {
             let errors = diagnostics.iter().filter(|d| d.severity != Severity::Warning).map(|d| {
-                let (start, end) = d.primary_span().map_or((RustSpan::call_site(), RustSpan::call_site()), |s| printed.rust_spans(s));
+                let (start, end) =
+                    d.primary_span().map_or((RustSpan::call_site(), RustSpan::call_site()), |s| printed.rust_spans(s));
                 compile_error(&message(d), start, end)
             });
             // A stub with the same shape, so the caller's code does not add errors of its own.
@@ -194,9 +195,13 @@ pub fn expand(input: TokenStream) -> TokenStream {
             }
         }
         Ok(checked) => {
-            let code = generate_tokens(&checked.plan, &file, &CodegenOptions { program_name: "stream".into(), embedded: true });
+            let code = generate_tokens(
+                &checked.plan,
+                &file,
+                &CodegenOptions { program_name: "stream".into(), embedded: true },
+            );
             // Each `extern fn` is checked against the user's function at the user's declaration.
-                        let guards = checked.plan.externs.iter().map(|ext| {
+            let guards = checked.plan.externs.iter().map(|ext| {
                 let (start, _) = printed.rust_spans(ext.span);
                 let name = field_ident(&ext.name);
                 let guard = crate::codegen::program::extern_guard(&ext.name);

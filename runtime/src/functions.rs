@@ -301,7 +301,7 @@ mod tests {
         assert_eq!(round_float(1.005, 1), 1.0);
         assert_eq!(int_of_float(-2.9), Ok(-2));
         assert!(int_of_float(f64::NAN).is_err());
-                assert_eq!(string_of_float(0.1 + 0.2), "0.30000000000000004");
+        assert_eq!(string_of_float(0.1 + 0.2), "0.30000000000000004");
         assert_eq!(string_of_float(2500.0), "2500");
         assert_eq!(string_of_float(1e21), "1e21");
         assert_eq!(string_of_float(1e-7), "1e-7");

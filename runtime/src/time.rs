@@ -40,8 +40,43 @@ impl Duration {
     }
 }
 
+impl Timestamp {
+    /// RFC 3339 UTC with milliseconds, formatted without `core::fmt` (it is on
+    /// the output path of every record); None outside years 0..=9999.
+    fn rfc3339_bytes(self) -> Option<[u8; 24]> {
+        let millis = self.0.rem_euclid(1000);
+        let seconds = self.0.div_euclid(1000);
+        let days = seconds.div_euclid(86_400);
+        let rest = seconds.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        if !(0..=9999).contains(&year) {
+            return None;
+        }
+        let mut out = *b"0000-00-00T00:00:00.000Z";
+        let mut put = |at: usize, value: i64, width: usize| {
+            let mut value = value;
+            for i in (0..width).rev() {
+                out[at + i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(0, year, 4);
+        put(5, month, 2);
+        put(8, day, 2);
+        put(11, rest / 3600, 2);
+        put(14, rest % 3600 / 60, 2);
+        put(17, rest % 60, 2);
+        put(20, millis, 3);
+        Some(out)
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(bytes) = self.rfc3339_bytes() {
+            // The buffer holds only ASCII digits and separators.
+            return f.write_str(std::str::from_utf8(&bytes).map_err(|_| fmt::Error)?);
+        }
         let millis = self.0.rem_euclid(1000);
         let seconds = self.0.div_euclid(1000);
         let days = seconds.div_euclid(86_400);
@@ -65,7 +100,10 @@ impl fmt::Display for Duration {
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        match self.rfc3339_bytes() {
+            Some(bytes) => serializer.serialize_str(std::str::from_utf8(&bytes).map_err(serde::ser::Error::custom)?),
+            None => serializer.collect_str(self),
+        }
     }
 }
 
@@ -139,12 +177,20 @@ fn days_in_month(year: i64, month: i64) -> i64 {
 /// `2026-11-24T14:40:00.123Z` or with an offset; `T` may be a space or `t`.
 pub fn parse_rfc3339(text: &str) -> Option<i64> {
     let b = text.as_bytes();
+    // Digits read byte by byte: this runs for every timestamp of every record.
     let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        let part = text.get(range)?;
-        if part.is_empty() || !part.bytes().all(|c| c.is_ascii_digit()) {
+        let part = b.get(range)?;
+        if part.is_empty() {
             return None;
         }
-        part.parse().ok()
+        let mut value: i64 = 0;
+        for &c in part {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            value = value * 10 + i64::from(c - b'0');
+        }
+        Some(value)
     };
     if b.len() < 20
         || b[4] != b'-'
@@ -177,8 +223,8 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
         if i == start {
             return None;
         }
-        let digits = &text[start..i.min(start + 3)];
-        millis = digits.parse::<i64>().ok()? * 10_i64.pow(3 - digits.len() as u32);
+        let digits = i.min(start + 3) - start;
+        millis = num(start..start + digits)? * 10_i64.pow(3 - digits as u32);
     }
     let offset_minutes = match b.get(i)? {
         b'Z' | b'z' if i + 1 == b.len() => 0,

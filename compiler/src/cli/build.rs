@@ -103,11 +103,12 @@ pub fn build(args: &BuildArgs) -> Result<Built, ExitCode> {
         eprint!("{}", render(warning, &file, color));
     }
     let name = program_name(&args.file);
-    let source = generate(&checked.plan, &file, &CodegenOptions { program_name: name.clone(), embedded: false }).map_err(|message| {
-        eprintln!("error: {message}");
-        ExitCode::from(1)
-    })?;
-        let package = format!("{name}_{}", location_tag(&args.file));
+    let source = generate(&checked.plan, &file, &CodegenOptions { program_name: name.clone(), embedded: false })
+        .map_err(|message| {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        })?;
+    let package = format!("{name}_{}", location_tag(&args.file));
     let crate_dir = match &args.emit_rust {
         Some(dir) => dir.clone(),
         None => cache_dir().join("crates").join(&package),
@@ -150,7 +151,7 @@ pub fn build(args: &BuildArgs) -> Result<Built, ExitCode> {
         );
         return Err(ExitCode::from(1));
     }
-        let built = target_dir.join(profile).join(&package);
+    let built = target_dir.join(profile).join(&package);
     let binary = args.output.clone().unwrap_or_else(|| PathBuf::from(&name));
     if let Some(parent) = binary.parent().filter(|p| !p.as_os_str().is_empty()) {
         let _ = std::fs::create_dir_all(parent);

@@ -20,7 +20,11 @@ pub struct RunArgs {
 }
 
 pub fn run(args: &RunArgs) -> ExitCode {
-        let binary = cache_dir().join("bin").join(format!("{}_{}", program_name(&args.file), super::build::location_tag(&args.file)));
+    let binary = cache_dir().join("bin").join(format!(
+        "{}_{}",
+        program_name(&args.file),
+        super::build::location_tag(&args.file)
+    ));
     let build_args = BuildArgs {
         file: args.file.clone(),
         output: Some(binary),

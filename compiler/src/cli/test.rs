@@ -165,7 +165,8 @@ pub fn run_test(
             )));
         }
     }
-        let binary = cache_dir().join("bin").join(format!("{}_{}", program_name(file_path), super::build::location_tag(file_path)));
+    let binary =
+        cache_dir().join("bin").join(format!("{}_{}", program_name(file_path), super::build::location_tag(file_path)));
     let build_args = BuildArgs {
         file: file_path.to_path_buf(),
         output: Some(binary),
@@ -177,7 +178,7 @@ pub fn run_test(
         build(&build_args).map_err(|_| TestError::Failed(format!("`{}` did not build", file_path.display())))?;
     let out_dir =
         tempfile::tempdir().map_err(|e| TestError::Usage(format!("cannot create a temporary directory: {e}")))?;
-        let mut command = Command::new(&built.binary);
+    let mut command = Command::new(&built.binary);
     command.arg("--quiet");
     if let Some(dir) = working_dir {
         command.current_dir(dir);
@@ -203,7 +204,7 @@ pub fn run_test(
     }
     let mut reports = Vec::new();
     for (name, expected_path) in expects {
-                let expected_file = match working_dir {
+        let expected_file = match working_dir {
             Some(dir) => dir.join(expected_path),
             None => PathBuf::from(expected_path),
         };
@@ -247,7 +248,7 @@ pub fn run(args: &TestArgs) -> ExitCode {
             Err(message) => return usage(&message),
         }
     }
-        match run_test(&args.file, &inputs, &expects, &args.params, args.debug, None) {
+    match run_test(&args.file, &inputs, &expects, &args.params, args.debug, None) {
         Err(TestError::Usage(message)) => usage(&message),
         Err(TestError::Failed(message)) => {
             eprintln!("FAIL: {message}");

@@ -573,7 +573,7 @@ impl<'c, 'p> ExprGen<'c, 'p> {
                 (_, false) => quote!(&#v),
             });
         }
-                let message = format!("extern fn `{name}` panicked");
+        let message = format!("extern fn `{name}` panicked");
         // In `stream!`, calls go through a typed fn pointer declared at the user's
         // `extern fn`, so a signature mismatch is reported there.
         let callee = match &ext.path {

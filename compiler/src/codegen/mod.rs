@@ -23,7 +23,7 @@ pub struct CodegenOptions {
 /// The generated program as tokens (`main.rs` of the generated crate).
 pub fn generate_tokens(plan: &TypedPlan, file: &SourceFile, options: &CodegenOptions) -> TokenStream {
     let cx = cx::Cx::new(plan, file, quote!(::sluice));
-        program::generate(plan, &cx, &options.program_name, options.embedded)
+    program::generate(plan, &cx, &options.program_name, options.embedded)
 }
 
 /// The generated program, formatted for people to read.

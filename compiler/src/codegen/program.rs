@@ -147,7 +147,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
         })
         .collect();
     let sink_decls = open_sinks.iter().map(|(_, f, ty)| quote!(#f: #rt::io::RecordSink<#ty>));
-        let sink_inits = open_sinks.iter().map(|(i, f, _)| {
+    let sink_inits = open_sinks.iter().map(|(i, f, _)| {
         let name = &plan.sinks[*i].name;
         quote! {
             #f: if in_memory {
@@ -161,7 +161,10 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
     // In-process API: feed records, take what sinks received.
     let takes = open_sinks.iter().map(|(i, f, _)| {
         let method = format_ident!("take_{}", snake(&plan.sinks[*i].name));
-        let doc = format!(" The records sink `{}` received since the last call (an `in_memory` program).", plan.sinks[*i].name);
+        let doc = format!(
+            " The records sink `{}` received since the last call (an `in_memory` program).",
+            plan.sinks[*i].name
+        );
         quote! {
             #[doc = #doc]
             pub fn #method(&mut self) -> Vec<#rt::__private::serde_json::Value> {
@@ -179,7 +182,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
         .filter(|(i, _, _)| plan.sources.iter().any(|s| s.on_error == ErrorPolicy::DeadLetter(SinkId(*i))))
         .map(|(i, f, _)| quote!(#i => self.#f.write(letter),));
 
-        // Lookup tables.
+    // Lookup tables.
     let mut table_loads = Vec::new();
     let tables: Vec<(usize, Ident, TokenStream, TokenStream)> = plan
         .sources
@@ -197,7 +200,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
             let record = cx.record(&s.record, &s.name);
             let f = field_ident(&field);
             let key_value = cx.to_key(&key_ty, quote!(key));
-                        let state = ops::join::table_state(cx, crate::plan::SourceId(i));
+            let state = ops::join::table_state(cx, crate::plan::SourceId(i));
             let load = format_ident!("load_{}", snake(&s.name));
             let upsert = if field_ty.is_optional() {
                 quote! {
@@ -211,7 +214,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
                     self.#state.upsert(#key_value, rec);
                 }
             };
-                        let arm = quote! {
+            let arm = quote! {
                 #i => {
                     let rec: #record = #rt::io::decode(raw)?;
                     self.#load(rec);
@@ -233,7 +236,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
     let table_arms = tables.iter().map(|(_, _, _, arm)| arm);
 
     // Sources: decode and fan out to every pipeline that reads them.
-        let mut source_methods = Vec::new();
+    let mut source_methods = Vec::new();
     let mut record_arms = Vec::new();
     let mut pushes = Vec::new();
     for (i, source) in plan.sources.iter().enumerate() {
@@ -257,7 +260,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
                 #calls
             }
         });
-                record_arms.push(quote! {
+        record_arms.push(quote! {
             #i => {
                 let rec: #record = #rt::io::decode(raw)?;
                 self.#method(partition, rec)
@@ -265,7 +268,8 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
         });
         let push = format_ident!("push_{}", snake(&source.name));
         let partition = i as u64;
-        let doc = format!(" Feeds one record of source `{}` through the program (in-process use and tests).", source.name);
+        let doc =
+            format!(" Feeds one record of source `{}` through the program (in-process use and tests).", source.name);
         pushes.push(quote! {
             #[doc = #doc]
             pub fn #push(&mut self, rec: #record) -> Result<(), #rt::Error> {
@@ -401,7 +405,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
         }
     }
 
-        let entry = if embedded {
+    let entry = if embedded {
         quote! {
             /// Runs the program as its binary would: command-line flags from `std::env::args`.
             pub fn run() -> std::process::ExitCode {

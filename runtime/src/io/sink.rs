@@ -79,7 +79,7 @@ impl<T: Serialize> RecordSink<T> {
         })
     }
 
-        /// A sink that keeps what it receives, for in-process tests.
+    /// A sink that keeps what it receives, for in-process tests.
     pub fn memory(name: &'static str) -> Self {
         RecordSink {
             name,
@@ -104,7 +104,8 @@ impl<T: Serialize> RecordSink<T> {
         self.written += 1;
         match &mut self.encoder {
             Encoder::Memory(records) => {
-                let value = serde_json::to_value(record).map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))?;
+                let value =
+                    serde_json::to_value(record).map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))?;
                 records.push(value);
                 Ok(())
             }
@@ -124,7 +125,7 @@ impl<T: Serialize> RecordSink<T> {
     }
 
     pub fn flush(&mut self) -> Result<(), Error> {
-                let result = match &mut self.encoder {
+        let result = match &mut self.encoder {
             Encoder::Memory(_) => Ok(()),
             Encoder::Json(out) => out.flush(),
             Encoder::Csv(out) => out.flush(),
