@@ -141,7 +141,8 @@ impl Checker<'_> {
         error_expr(span)
     }
 
-    /// An argument for a declared parameter type: exact, or int widened to float.
+    /// An argument for a declared parameter type: exactly that type (an optional
+    /// parameter also takes a non-optional value or `null`).
     fn coerce_argument(&self, arg: TExpr, expected: &Type, what: &str) -> TExpr {
         if arg.ty.is_error() || expected.has_error() || arg.ty.same_shape(expected) {
             return arg;

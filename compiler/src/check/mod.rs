@@ -91,6 +91,8 @@ pub(crate) struct Checker<'a> {
     bad_event_time: RefCell<HashSet<String>>,
     /// Sources with an unknown connector (reported): uses of them are not checked further.
     broken_sources: RefCell<HashSet<String>>,
+    /// The field each table is joined on (a table has one index).
+    table_keys: RefCell<HashMap<SourceId, (String, Span)>>,
 }
 
 impl<'a> Checker<'a> {
@@ -114,6 +116,7 @@ impl<'a> Checker<'a> {
             schema_depth: std::cell::Cell::new(0),
             bad_event_time: RefCell::new(HashSet::new()),
             broken_sources: RefCell::new(HashSet::new()),
+            table_keys: RefCell::new(HashMap::new()),
         }
     }
 

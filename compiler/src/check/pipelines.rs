@@ -122,6 +122,19 @@ impl<'a> Checker<'a> {
                     let source_id = self.source_ids[&name.node];
                     self.used_sources.borrow_mut().insert(source_id);
                     let source = &self.plan.sources[source_id.0];
+                    if source.table {
+                        self.report(
+                            Diagnostic::error(Code::E0203, format!("`{}` is a lookup table, so it cannot be read with `from`", name.node))
+                                .with_primary(name.span, "declared with `table: true`")
+                                .with_secondary(source.span, "declared here")
+                                .with_help(format!(
+                                    "join it (`| join {} on KEY == FIELD`), or declare a second source without `table: true` to stream the same data",
+                                    name.node
+                                )),
+                        );
+                        broken = true;
+                        continue;
+                    }
                     inputs.push(Input::Source(source_id));
                     let mut flow = Flow::new(source.record.clone(), source.event_time.clone());
                     flow.time_unknown = self.bad_event_time.borrow().contains(&source.name);

@@ -679,6 +679,18 @@ impl Checker<'_> {
             );
             return StageOutcome::Skip(flow);
         };
+        if let Some((first_field, first_span)) = self.table_keys.borrow().get(&table_id).cloned() {
+            if first_field != table_field.node {
+                self.report(
+                    Diagnostic::error(Code::E0213, format!("table `{}` is joined on two different fields", table.node))
+                        .with_primary(table_field.span, format!("joined on `{}` here", table_field.node))
+                        .with_secondary(first_span, format!("and on `{first_field}` here"))
+                        .with_help("a table is indexed by one field: join it on the same field everywhere, or declare a second table source"),
+                );
+                return StageOutcome::Skip(flow);
+            }
+        }
+        self.table_keys.borrow_mut().entry(table_id).or_insert((table_field.node.clone(), table_field.span));
         let Some(table_field_ty) = table_record.field(&table_field.node).map(|f| f.ty.clone()) else {
             self.unknown_record_field(Code::E0210, &table_field, &table_record, &format!("table `{}`", table.node));
             return StageOutcome::Skip(flow);

@@ -582,20 +582,38 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
 }
 
 /// Calls every reader's chain with the record (cloned for all but the last).
+/// A fault in one reader does not keep the record from the others; the first
+/// fault is returned (the record is routed once), a fatal error stops at once.
 fn fan_out(cx: &Cx<'_>, readers: &[PipelineId]) -> TokenStream {
+    let rt = &cx.rt;
+    if let [only] = readers {
+        let chain = chain_name(cx, *only, 0);
+        return quote!(self.#chain(partition, rec));
+    }
     let mut calls = Vec::new();
     for (n, reader) in readers.iter().enumerate() {
         let chain = chain_name(cx, *reader, 0);
-        if n + 1 == readers.len() {
-            calls.push(quote!(self.#chain(partition, rec)));
-        } else {
-            calls.push(quote!(self.#chain(partition, rec.clone())?;));
+        let rec = if n + 1 == readers.len() { quote!(rec) } else { quote!(rec.clone()) };
+        calls.push(quote! {
+            match self.#chain(partition, #rec) {
+                Ok(()) => {}
+                Err(#rt::Error::Fatal(message)) => return Err(#rt::Error::Fatal(message)),
+                Err(fault) => {
+                    if first_fault.is_none() {
+                        first_fault = Some(fault);
+                    }
+                }
+            }
+        });
+    }
+    quote! {
+        let mut first_fault: Option<#rt::Error> = None;
+        #(#calls)*
+        match first_fault {
+            Some(fault) => Err(fault),
+            None => Ok(()),
         }
     }
-    if calls.is_empty() {
-        calls.push(quote!(Ok(())));
-    }
-    quote!(#(#calls)*)
 }
 
 /// One method per fused chain: from a pipeline's start, or from after an aggregate.

@@ -49,6 +49,17 @@ impl<T: Serialize> RecordSink<T> {
         };
         let (writer, rename): (Box<dyn Write>, _) = match path {
             None => (Box::new(std::io::stdout()), None),
+            // A device or a pipe (`/dev/null`, a FIFO) is written directly: it cannot be replaced.
+            Some(path) if path.exists() && !path.is_file() && !path.is_dir() => {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .map_err(|e| format!("sink `{name}`: cannot open `{}`: {e}", path.display()))?;
+                (Box::new(file), None)
+            }
+            Some(path) if path.is_dir() => {
+                return Err(format!("sink `{name}`: `{}` is a directory; give a file path", path.display()))
+            }
             Some(path) => {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                     std::fs::create_dir_all(parent)

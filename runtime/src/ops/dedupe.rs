@@ -16,6 +16,14 @@ pub struct Dedupe<K> {
 }
 
 impl<K: Hash + Eq + Clone> Dedupe<K> {
+    /// A dedupe state, checking a `within` that comes from a param.
+    pub fn try_new(within: i64) -> Result<Self, String> {
+        if within <= 0 {
+            return Err(format!("`dedupe ... within` must be positive, got {within}ms"));
+        }
+        Ok(Self::new(within))
+    }
+
     pub fn new(within: i64) -> Self {
         Dedupe { within, kept: Map::default(), expiry: BTreeMap::new(), tracker: WatermarkTracker::new(0), dropped: 0 }
     }

@@ -68,7 +68,29 @@ pub struct WindowedAggregate<K, A> {
     late_records: u64,
 }
 
+impl WindowKind {
+    /// Sizes may come from params at run time: they must be positive, and a slide no longer than its size.
+    pub fn validate(self) -> Result<Self, String> {
+        match self {
+            WindowKind::Tumbling { size } if size <= 0 => Err(format!("a window size must be positive, got {size}ms")),
+            WindowKind::Sliding { size, slide } if size <= 0 || slide <= 0 => {
+                Err(format!("a sliding window's size and slide must be positive, got {size}ms every {slide}ms"))
+            }
+            WindowKind::Sliding { size, slide } if slide > size => {
+                Err(format!("a sliding window cannot slide ({slide}ms) further than its size ({size}ms)"))
+            }
+            WindowKind::Session { gap } if gap <= 0 => Err(format!("a session gap must be positive, got {gap}ms")),
+            ok => Ok(ok),
+        }
+    }
+}
+
 impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
+    /// A window state, checking durations that come from params.
+    pub fn try_new(kind: WindowKind, watermark_delay: i64) -> Result<Self, String> {
+        Ok(Self::new(kind.validate()?, watermark_delay))
+    }
+
     pub fn new(kind: WindowKind, watermark_delay: i64) -> Self {
         WindowedAggregate {
             kind,

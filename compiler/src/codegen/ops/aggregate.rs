@@ -38,6 +38,7 @@ pub fn emit(
     emit_partition: u64,
 ) -> AggregateParts {
     let (cx, rt, input, output) = (s.cx, &s.cx.rt, &s.input, &s.output);
+    let label = s.label();
     let prefix = format!("{}{}", camel(&s.pipeline.name), s.index + 1);
     let key_struct = format_ident!("{}Key", prefix);
     let acc_struct = format_ident!("{}Acc", prefix);
@@ -247,7 +248,7 @@ pub fn emit(
             });
             (
                 quote!(#rt::ops::window::WindowedAggregate<#key_struct, #acc_struct>),
-                quote!(#rt::ops::window::WindowedAggregate::new(#kind, #delay.0)),
+                quote!(#rt::ops::window::WindowedAggregate::try_new(#kind, #delay.0).map_err(|e| format!("{}: {e}", #label))?),
                 time,
                 quote!(let arrival = self.#state.add(key, time, |acc| acc.add(&args))#at?;),
                 quote! {
@@ -272,7 +273,6 @@ pub fn emit(
     } else {
         quote!(self.#state.changed().into_iter().map(|(key, acc)| (key, 0, 0, acc)).collect::<Vec<_>>())
     };
-    let label = s.label();
     let emit_item = quote! {
         /// Emits the rows that are ready into the rest of the pipeline.
         fn #emit_fn(&mut self) -> Result<(), #rt::Error> {

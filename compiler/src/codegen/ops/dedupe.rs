@@ -13,6 +13,7 @@ use quote::{format_ident, quote};
 
 pub fn emit(s: &StageCx<'_, '_>, keys: &[TExpr], within: &DurationSpec, time: &TimeSource) -> StageCode {
     let (cx, rt, input) = (s.cx, &s.cx.rt, &s.input);
+    let label = s.label();
     let key_fn = s.fn_name("dedupe_key");
     let state = format_ident!("{}", s.fn_name("dedupe").to_string());
     let doc = s.doc();
@@ -55,7 +56,7 @@ pub fn emit(s: &StageCx<'_, '_>, keys: &[TExpr], within: &DurationSpec, time: &T
     code.state.push((
         state,
         quote!(#rt::ops::dedupe::Dedupe<(#(#key_types,)*)>),
-        quote!(#rt::ops::dedupe::Dedupe::new(#within_value.0)),
+        quote!(#rt::ops::dedupe::Dedupe::try_new(#within_value.0).map_err(|e| format!("{}: {e}", #label))?),
     ));
     code
 }
