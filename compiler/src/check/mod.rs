@@ -282,10 +282,7 @@ impl<'a> Checker<'a> {
                         self.report(
                             Diagnostic::error(Code::E0602, format!("cannot find the Rust file `{}`", path.node))
                                 .with_primary(path.span, "no such file")
-                                .with_note(format!(
-                                    "paths are relative to the directory of the .pipe file ({})",
-                                    dir.display()
-                                ))
+                                .with_note("paths are relative to the directory of the .pipe file")
                                 .with_help("create the file, or fix the path"),
                         );
                     }
