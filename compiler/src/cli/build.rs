@@ -173,7 +173,7 @@ fn write_crate(
     plan: &crate::plan::TypedPlan,
     program: &Path,
 ) -> Result<(), String> {
-        let src = dir.join("src");
+    let src = dir.join("src");
     std::fs::create_dir_all(&src).map_err(|e| format!("cannot create `{}`: {e}", src.display()))?;
     let runtime = runtime_dir();
     if !runtime.join("Cargo.toml").is_file() {
