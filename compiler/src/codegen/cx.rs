@@ -12,7 +12,8 @@ pub struct Cx<'p> {
     pub file: &'p SourceFile,
     /// Path of the runtime crate (`::sluice`).
     pub rt: TokenStream,
-    structs: RefCell<Vec<(RecordType, Ident)>>,
+        structs: RefCell<Vec<(RecordType, Ident)>>,
+    borrowed: RefCell<Vec<(RecordType, Ident)>>,
     struct_items: RefCell<Vec<TokenStream>>,
     regexes: RefCell<Vec<(String, Ident)>>,
 }
@@ -78,7 +79,8 @@ impl<'p> Cx<'p> {
             plan,
             file,
             rt,
-            structs: RefCell::new(Vec::new()),
+                        structs: RefCell::new(Vec::new()),
+            borrowed: RefCell::new(Vec::new()),
             struct_items: RefCell::new(Vec::new()),
             regexes: RefCell::new(Vec::new()),
         }
@@ -148,6 +150,81 @@ impl<'p> Cx<'p> {
         };
         self.struct_items.borrow_mut().push(item);
         quote!(#ident)
+    }
+
+        /// Top-level `string` / `string?` fields: the ones a borrowed twin holds as `Cow<str>`.
+    pub fn cow_fields(record: &RecordType) -> Vec<String> {
+        record
+            .fields
+            .iter()
+            .filter(|f| matches!(f.ty.non_optional(), Type::String))
+            .map(|f| f.name.clone())
+            .collect()
+    }
+
+    /// The borrowed twin of a record, decoded without copying its strings
+    /// (`ClickRef<'a>`: top-level strings as `Cow<'a, str>`), with conversions
+    /// both ways; None when the record has no top-level string field.
+    pub fn borrowed_record(&self, record: &RecordType, hint: &str) -> Option<Ident> {
+        if Self::cow_fields(record).is_empty() || Self::is_dead_letter(record) {
+            return None;
+        }
+        if let Some((_, ident)) = self.borrowed.borrow().iter().find(|(r, _)| r == record) {
+            return Some(ident.clone());
+        }
+        let owned = self.record(record, hint);
+        let ident = format_ident!("{}Ref", owned.to_string());
+        self.borrowed.borrow_mut().push((record.clone(), ident.clone()));
+        let rt = &self.rt;
+        let serde_path = format!("{}::__private::serde", rt.to_string().replace(' ', ""));
+        let mut fields = Vec::new();
+        let mut to_owned = Vec::new();
+        let mut to_borrowed = Vec::new();
+        for field in &record.fields {
+            let name = field_ident(&field.name);
+            let rename = needs_rename(&field.name).then(|| {
+                let data_name = &field.name;
+                quote!(#[serde(rename = #data_name)])
+            });
+            match (&field.ty, field.ty.non_optional()) {
+                (Type::Optional(_), Type::String) => {
+                    fields.push(quote!(#rename #[serde(borrow)] pub #name: Option<#rt::__private::Cow<'a, str>>));
+                    to_owned.push(quote!(#name: rec.#name.map(|v| v.into_owned())));
+                    to_borrowed.push(quote!(#name: rec.#name.map(#rt::__private::Cow::Owned)));
+                }
+                (Type::String, _) => {
+                    fields.push(quote!(#rename #[serde(borrow)] pub #name: #rt::__private::Cow<'a, str>));
+                    to_owned.push(quote!(#name: rec.#name.into_owned()));
+                    to_borrowed.push(quote!(#name: #rt::__private::Cow::Owned(rec.#name)));
+                }
+                _ => {
+                    let ty = self.rust_type(&field.ty, &format!("{hint}_{}", field.name));
+                    fields.push(quote!(#rename pub #name: #ty));
+                    to_owned.push(quote!(#name: rec.#name));
+                    to_borrowed.push(quote!(#name: rec.#name));
+                }
+            }
+        }
+        let doc = format!(" `{owned}` decoded in place: its strings borrow from the input where they can.");
+        self.struct_items.borrow_mut().push(quote! {
+            #[doc = #doc]
+            #[derive(Clone, Debug, PartialEq, #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]
+            #[serde(crate = #serde_path)]
+            pub struct #ident<'a> { #(#fields,)* }
+
+            impl From<#ident<'_>> for #owned {
+                fn from(rec: #ident<'_>) -> Self {
+                    #owned { #(#to_owned,)* }
+                }
+            }
+
+            impl From<#owned> for #ident<'static> {
+                fn from(rec: #owned) -> Self {
+                    #ident { #(#to_borrowed,)* }
+                }
+            }
+        });
+        Some(ident)
     }
 
     /// The Rust type of a language type.

@@ -23,8 +23,10 @@ pub struct ExprGen<'c, 'p> {
     pub params: TokenStream,
     /// Inside `aggregate { ... }`: each aggregate call's finished value.
     pub aggs: Vec<TokenStream>,
-    /// Inside `aggregate { ... }`: each group key's value.
+        /// Inside `aggregate { ... }`: each group key's value.
     pub keys: Vec<(String, TokenStream)>,
+    /// Fields of the record held as `Cow<str>` (a borrowed twin).
+    pub cow: Vec<String>,
 }
 
 fn is_copy(ty: &Type) -> bool {
@@ -37,7 +39,13 @@ fn is_copy(ty: &Type) -> bool {
 
 impl<'c, 'p> ExprGen<'c, 'p> {
     pub fn new(cx: &'c Cx<'p>, rec: TokenStream, params: TokenStream) -> Self {
-        ExprGen { cx, rec, params, aggs: Vec::new(), keys: Vec::new() }
+                ExprGen { cx, rec, params, aggs: Vec::new(), keys: Vec::new(), cow: Vec::new() }
+    }
+
+    /// The record is a borrowed twin with these `Cow<str>` fields.
+    pub fn with_cow(mut self, cow: &[String]) -> Self {
+        self.cow = cow.to_vec();
+        self
     }
 
     fn rt(&self) -> &TokenStream {
@@ -67,7 +75,13 @@ impl<'c, 'p> ExprGen<'c, 'p> {
     }
 
     /// The owned value of `e`, of Rust type `rust_type(e.ty)`.
-    pub fn value(&self, e: &TExpr) -> TokenStream {
+        pub fn value(&self, e: &TExpr) -> TokenStream {
+        if let TExprKind::Field(name) = &e.kind {
+            if self.cow.contains(name) {
+                let place = self.place(e).unwrap_or_default();
+                return if e.ty.is_optional() { quote!(#place.as_deref().map(String::from)) } else { quote!(String::from(&*#place)) };
+            }
+        }
         if let Some(place) = self.place(e) {
             return if is_copy(&e.ty) { place } else { quote!(#place.clone()) };
         }

@@ -110,7 +110,8 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
     for source in &plan.sources {
         cx.record(&source.record, &source.name);
     }
-    let chains = chains(plan, cx);
+        let borrowing = borrowing(plan);
+    let chains = chains(plan, cx, &borrowing);
     let Chains { items: chain_items, methods, state, aggregates, dedupes } = chains;
 
     // Params.
@@ -250,9 +251,13 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
         if readers.is_empty() || source.table {
             continue;
         }
-        let record = cx.record(&source.record, &source.name);
+                let owned = cx.record(&source.record, &source.name);
+        let borrowed = borrowing.sources[i];
+        let record = record_type(cx, &source.record, &source.name, borrowed);
         let method = source_method(cx, i);
-        let calls = fan_out(cx, &readers);
+        let calls = fan_out(cx, &readers, borrowed, &borrowing);
+        let decode = if borrowed { quote!(#rt::io::decode_ref(raw)?) } else { quote!(#rt::io::decode(raw)?) };
+        let pushed = if borrowed { quote!(rec.into()) } else { quote!(rec) };
         let doc = format!(" Each record of source `{}`.", source.name);
         source_methods.push(quote! {
             #[doc = #doc]
@@ -262,7 +267,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
         });
         record_arms.push(quote! {
             #i => {
-                let rec: #record = #rt::io::decode(raw)?;
+                                let rec: #record = #decode;
                 self.#method(partition, rec)
             }
         });
@@ -272,8 +277,8 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
             format!(" Feeds one record of source `{}` through the program (in-process use and tests).", source.name);
         pushes.push(quote! {
             #[doc = #doc]
-            pub fn #push(&mut self, rec: #record) -> Result<(), #rt::Error> {
-                self.#method(#partition, rec)
+                        pub fn #push(&mut self, rec: #owned) -> Result<(), #rt::Error> {
+                self.#method(#partition, #pushed)
             }
         });
     }
@@ -281,9 +286,10 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
     for (p, pipeline) in plan.pipelines.iter().enumerate() {
         if pipeline.output == Output::Stream {
             let readers = plan.readers_of(PipelineId(p));
-            let record = cx.record(&pipeline.output_record, &format!("{}_out", pipeline.name));
+                        let borrowed = borrowing.stages[p].last().copied().unwrap_or(false);
+            let record = record_type(cx, &pipeline.output_record, &format!("{}_out", pipeline.name), borrowed);
             let method = stream_method(cx, PipelineId(p));
-            let calls = fan_out(cx, &readers);
+            let calls = fan_out(cx, &readers, borrowed, &borrowing);
             let doc = format!(" Each record of the named stream `{}`.", pipeline.name);
             source_methods.push(quote! {
                 #[doc = #doc]
@@ -581,19 +587,72 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
     }
 }
 
+/// Which records travel as borrowed twins (`ClickRef<'_>`, strings borrowed from
+/// the input buffer): a JSON or CSV stream source's records, through `where`
+/// and `dedupe`, into the readers of a stream when all their inputs are borrowed.
+/// Everything after a stage that builds a new record is owned.
+pub struct Borrowing {
+    pub sources: Vec<bool>,
+    /// Per pipeline: whether the record entering stage i (i = 0..=len) is borrowed.
+    pub stages: Vec<Vec<bool>>,
+}
+
+pub fn borrowing(plan: &TypedPlan) -> Borrowing {
+    let sources: Vec<bool> = plan
+        .sources
+        .iter()
+        .map(|s| !s.table && matches!(s.format, Format::Json | Format::Csv) && !Cx::cow_fields(&s.record).is_empty())
+        .collect();
+    let mut stages: Vec<Vec<bool>> = Vec::new();
+    for pipeline in &plan.pipelines {
+        let input = !pipeline.inputs.is_empty()
+            && pipeline.inputs.iter().all(|input| match input {
+                Input::Source(id) => sources[id.0],
+                Input::Stream(id) => stages[id.0].last().copied().unwrap_or(false),
+            });
+        let mut flow = vec![input];
+        for stage in &pipeline.stages {
+            let same = matches!(stage.kind, StageKind::Filter { .. } | StageKind::Dedupe { .. });
+            flow.push(*flow.last().unwrap_or(&false) && same);
+        }
+        stages.push(flow);
+    }
+    Borrowing { sources, stages }
+}
+
+/// The Rust type of a record, borrowed (`ClickRef<'_>`) or owned.
+fn record_type(cx: &Cx<'_>, record: &crate::plan::RecordType, hint: &str, borrowed: bool) -> TokenStream {
+    if borrowed {
+        if let Some(ident) = cx.borrowed_record(record, hint) {
+            return quote!(#ident<'_>);
+        }
+    }
+    cx.record(record, hint)
+}
+
 /// Calls every reader's chain with the record (cloned for all but the last).
 /// A fault in one reader does not keep the record from the others; the first
 /// fault is returned (the record is routed once), a fatal error stops at once.
-fn fan_out(cx: &Cx<'_>, readers: &[PipelineId]) -> TokenStream {
+fn fan_out(cx: &Cx<'_>, readers: &[PipelineId], borrowed: bool, borrowing: &Borrowing) -> TokenStream {
     let rt = &cx.rt;
+    // A borrowed record goes to a reader that takes owned records as `.into()`.
+    let convert = |reader: &PipelineId, rec: TokenStream| {
+        if borrowed && !borrowing.stages[reader.0][0] {
+            quote!(#rec.into())
+        } else {
+            rec
+        }
+    };
     if let [only] = readers {
         let chain = chain_name(cx, *only, 0);
-        return quote!(self.#chain(partition, rec));
+        let rec = convert(only, quote!(rec));
+        return quote!(self.#chain(partition, #rec));
     }
     let mut calls = Vec::new();
     for (n, reader) in readers.iter().enumerate() {
         let chain = chain_name(cx, *reader, 0);
         let rec = if n + 1 == readers.len() { quote!(rec) } else { quote!(rec.clone()) };
+        let rec = convert(reader, rec);
         calls.push(quote! {
             match self.#chain(partition, #rec) {
                 Ok(()) => {}
@@ -617,7 +676,7 @@ fn fan_out(cx: &Cx<'_>, readers: &[PipelineId]) -> TokenStream {
 }
 
 /// One method per fused chain: from a pipeline's start, or from after an aggregate.
-fn chains(plan: &TypedPlan, cx: &Cx<'_>) -> Chains {
+fn chains(plan: &TypedPlan, cx: &Cx<'_>, borrowing: &Borrowing) -> Chains {
     let rt = cx.rt.clone();
     let mut out = Chains {
         items: Vec::new(),
@@ -630,10 +689,13 @@ fn chains(plan: &TypedPlan, cx: &Cx<'_>) -> Chains {
     for (p, pipeline) in plan.pipelines.iter().enumerate() {
         let pid = PipelineId(p);
         // Types first, in order, so stage outputs get their names.
-        let mut types = vec![cx.record(&pipeline.input_record, &format!("{}_input", pipeline.name))];
+                let flow = &borrowing.stages[p];
+        let mut types = vec![record_type(cx, &pipeline.input_record, &format!("{}_input", pipeline.name), flow[0])];
+        let mut cows = vec![if flow[0] { Cx::cow_fields(&pipeline.input_record) } else { Vec::new() }];
         for (i, stage) in pipeline.stages.iter().enumerate() {
             let hint = format!("{}_{}{}", pipeline.name, stage.kind.name().replace(' ', "_"), i + 1);
-            types.push(cx.record(&stage.output, &hint));
+            types.push(record_type(cx, &stage.output, &hint, flow[i + 1]));
+            cows.push(if flow[i + 1] { Cx::cow_fields(&stage.output) } else { Vec::new() });
         }
         // Chain entry points: the start, and after each aggregate.
         let mut starts = vec![0];
@@ -659,7 +721,8 @@ fn chains(plan: &TypedPlan, cx: &Cx<'_>) -> Chains {
                     stage,
                     input: types[i].clone(),
                     output: types[i + 1].clone(),
-                    skip: if in_loop { quote!(continue) } else { quote!(return Ok(())) },
+                                        skip: if in_loop { quote!(continue) } else { quote!(return Ok(())) },
+                    input_cow: cows[i].clone(),
                 };
                 let code = match &stage.kind {
                     StageKind::Filter { predicate } => ops::filter::emit(&s, predicate),

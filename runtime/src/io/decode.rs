@@ -52,6 +52,18 @@ impl RawRecord<'_> {
     }
 }
 
+/// Decodes a record that borrows its strings from the input buffer where it
+/// can (JSON strings without escapes, CSV fields): no allocation per string.
+/// Text payloads are not borrowable; their records use `decode`.
+pub fn decode_ref<'a, T: serde::Deserialize<'a>>(raw: &RawRecord<'a>) -> Result<T, Fault> {
+    let result = match &raw.payload {
+        Payload::Json(bytes) => serde_json::from_slice::<T>(bytes).map_err(|e| e.to_string()),
+        Payload::Csv { row, headers } => row.deserialize::<T>(Some(headers)).map_err(|e| e.to_string()),
+        Payload::Text(_) => Err("internal error: text records are decoded without borrowing".to_string()),
+    };
+    result.map_err(|message| Fault { stage: "decode", message })
+}
+
 /// Decodes a record; bad input becomes a `decode` fault with the reason.
 pub fn decode<T: DeserializeOwned>(raw: &RawRecord<'_>) -> Result<T, Fault> {
     let result = match &raw.payload {

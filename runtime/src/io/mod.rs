@@ -4,6 +4,6 @@ pub mod decode;
 pub mod file_source;
 pub mod sink;
 
-pub use decode::{decode, DeadLetter, Format, Payload, RawRecord};
+pub use decode::{decode, decode_ref, DeadLetter, Format, Payload, RawRecord};
 pub use file_source::FileSource;
 pub use sink::{RecordSink, SinkTarget};

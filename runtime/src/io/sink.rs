@@ -110,8 +110,9 @@ impl<T: Serialize> RecordSink<T> {
         }
     }
 
+        /// Writes a record: of the sink's type, or a borrowed twin of it (same fields).
     #[inline]
-    pub fn write(&mut self, record: &T) -> Result<(), Error> {
+    pub fn write<U: Serialize + ?Sized>(&mut self, record: &U) -> Result<(), Error> {
         self.written += 1;
         match &mut self.encoder {
             Encoder::Memory(records) => {

@@ -48,7 +48,7 @@ pub fn emit(
     // Key struct and the function computing it.
     let key_fields: Vec<_> = keys.iter().map(|(name, e)| (field_ident(name), cx.key_type(&e.ty))).collect();
     let key_decls = key_fields.iter().map(|(n, t)| quote!(pub #n: #t));
-    let gen = ExprGen::new(cx, quote!(rec), quote!(params));
+    let gen = ExprGen::new(cx, quote!(rec), quote!(params)).with_cow(&s.input_cow);
     let key_inits = keys.iter().map(|(name, e)| {
         let n = field_ident(name);
         let v = cx.to_key(&e.ty, gen.value(e));

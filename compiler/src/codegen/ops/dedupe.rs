@@ -17,7 +17,7 @@ pub fn emit(s: &StageCx<'_, '_>, keys: &[TExpr], within: &DurationSpec, time: &T
     let key_fn = s.fn_name("dedupe_key");
     let state = format_ident!("{}", s.fn_name("dedupe").to_string());
     let doc = s.doc();
-    let gen = ExprGen::new(cx, quote!(rec), quote!(params));
+    let gen = ExprGen::new(cx, quote!(rec), quote!(params)).with_cow(&s.input_cow);
     let key_types: Vec<_> = keys.iter().map(|k| cx.key_type(&k.ty)).collect();
     let key_values: Vec<_> = keys.iter().map(|k| cx.to_key(&k.ty, gen.value(k))).collect();
     let item = quote! {

@@ -23,6 +23,12 @@ pub fn emit(s: &StageCx<'_, '_>, list_field: &str, element_field: &str) -> Stage
             let name = field_ident(&f.name);
             if f.name == element_field {
                 quote!(#name: element)
+            } else if s.input_cow.contains(&f.name) {
+                if f.ty.is_optional() {
+                    quote!(#name: input.#name.as_deref().map(String::from))
+                } else {
+                    quote!(#name: String::from(&*input.#name))
+                }
             } else {
                 quote!(#name: input.#name.clone())
             }

@@ -13,7 +13,7 @@ pub fn emit(s: &StageCx<'_, '_>, predicate: &TExpr) -> StageCode {
     let name = s.fn_name("where");
     let doc = s.doc();
     let (input, rt) = (&s.input, &s.cx.rt);
-    let test = ExprGen::new(s.cx, quote!(rec), quote!(params)).truth(predicate);
+    let test = ExprGen::new(s.cx, quote!(rec), quote!(params)).with_cow(&s.input_cow).truth(predicate);
     let item = quote! {
         #doc
         #[inline]

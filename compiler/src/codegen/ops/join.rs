@@ -29,7 +29,7 @@ pub fn emit(s: &StageCx<'_, '_>, table: SourceId, stream_key: &TExpr, table_fiel
     let key_rust = cx.key_type(&key_ty);
     let key_fn = s.fn_name("join_key");
     let doc = s.doc();
-    let gen = ExprGen::new(cx, quote!(rec), quote!(params));
+    let gen = ExprGen::new(cx, quote!(rec), quote!(params)).with_cow(&s.input_cow);
     // The stream side converted to the table's key type (int widens to float).
     let widen = key_ty == Type::Float && stream_key.ty.non_optional() == &Type::Int;
     let value = gen.value(stream_key);
@@ -55,7 +55,11 @@ pub fn emit(s: &StageCx<'_, '_>, table: SourceId, stream_key: &TExpr, table_fiel
     let state = table_state(cx, table);
     let stream_fields = s.stage.input.fields.iter().map(|f| {
         let name = field_ident(&f.name);
-        quote!(#name: rec.#name)
+        match (s.input_cow.contains(&f.name), f.ty.is_optional()) {
+            (true, false) => quote!(#name: rec.#name.into_owned()),
+            (true, true) => quote!(#name: rec.#name.map(|v| v.into_owned())),
+            _ => quote!(#name: rec.#name),
+        }
     });
     let table_fields: Vec<_> = source
         .record

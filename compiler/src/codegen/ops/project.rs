@@ -17,7 +17,7 @@ pub fn emit(s: &StageCx<'_, '_>, fields: &[(String, TExpr)]) -> StageCode {
     let name = s.fn_name(&s.keyword());
     let doc = s.doc();
     let (input, output, rt) = (&s.input, &s.output, &s.cx.rt);
-    let gen = ExprGen::new(s.cx, quote!(rec), quote!(params));
+    let gen = ExprGen::new(s.cx, quote!(rec), quote!(params)).with_cow(&s.input_cow);
     let mut computed = Vec::new();
     let mut inits = Vec::new();
     for (i, (field, expr)) in fields.iter().enumerate() {
@@ -28,11 +28,15 @@ pub fn emit(s: &StageCx<'_, '_>, fields: &[(String, TExpr)]) -> StageCode {
                 // Move the last use of an input field; clone earlier ones.
                 let used_later =
                     fields[i + 1..].iter().any(|(_, e)| matches!(&e.kind, TExprKind::Field(f) if f == source));
-                if used_later {
-                    inits.push(quote!(#out_field: rec.#src.clone()));
-                } else {
-                    inits.push(quote!(#out_field: rec.#src));
-                }
+                let optional = expr.ty.is_optional();
+                let moved = match (s.input_cow.contains(source), optional, used_later) {
+                    // A borrowed string becomes owned in the new record.
+                    (true, false, _) => quote!(String::from(&*rec.#src)),
+                    (true, true, _) => quote!(rec.#src.as_deref().map(String::from)),
+                    (false, _, true) => quote!(rec.#src.clone()),
+                    (false, _, false) => quote!(rec.#src),
+                };
+                inits.push(quote!(#out_field: #moved));
             }
             _ => {
                 let local = format_ident!("computed_{}", i);
