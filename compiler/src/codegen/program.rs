@@ -588,9 +588,9 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
 }
 
 /// Which records travel as borrowed twins (`ClickRef<'_>`, strings borrowed from
-/// the input buffer): a JSON or CSV stream source's records, through `where`
-/// and `dedupe`, into the readers of a stream when all their inputs are borrowed.
-/// Everything after a stage that builds a new record is owned.
+/// the input buffer): a JSON or CSV stream source's records, through `where`,
+/// `dedupe`, `select` and `extend`, into the readers of a stream when all their
+/// inputs are borrowed. `explode`, `join` and aggregates build owned records.
 pub struct Borrowing {
     pub sources: Vec<bool>,
     /// Per pipeline: whether the record entering stage i (i = 0..=len) is borrowed.
@@ -612,7 +612,8 @@ pub fn borrowing(plan: &TypedPlan) -> Borrowing {
             });
         let mut flow = vec![input];
         for stage in &pipeline.stages {
-            let same = matches!(stage.kind, StageKind::Filter { .. } | StageKind::Dedupe { .. });
+                        // `select`/`extend` build a borrowed twin too: moved strings stay borrowed.
+            let same = matches!(stage.kind, StageKind::Filter { .. } | StageKind::Dedupe { .. } | StageKind::Project { .. });
             flow.push(*flow.last().unwrap_or(&false) && same);
         }
         stages.push(flow);
@@ -722,7 +723,8 @@ fn chains(plan: &TypedPlan, cx: &Cx<'_>, borrowing: &Borrowing) -> Chains {
                     input: types[i].clone(),
                     output: types[i + 1].clone(),
                                         skip: if in_loop { quote!(continue) } else { quote!(return Ok(())) },
-                    input_cow: cows[i].clone(),
+                                        input_cow: cows[i].clone(),
+                    output_cow: cows[i + 1].clone(),
                 };
                 let code = match &stage.kind {
                     StageKind::Filter { predicate } => ops::filter::emit(&s, predicate),
