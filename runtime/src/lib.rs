@@ -30,8 +30,8 @@ pub use time::{Duration, Timestamp};
 /// Re-exported for generated code, so it needs no dependencies of its own.
 #[doc(hidden)]
 pub mod __private {
-    pub use std::borrow::Cow;
     pub use regex::Regex;
     pub use serde;
     pub use serde_json;
+    pub use std::borrow::Cow;
 }

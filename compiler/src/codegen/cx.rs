@@ -12,7 +12,7 @@ pub struct Cx<'p> {
     pub file: &'p SourceFile,
     /// Path of the runtime crate (`::sluice`).
     pub rt: TokenStream,
-        structs: RefCell<Vec<(RecordType, Ident)>>,
+    structs: RefCell<Vec<(RecordType, Ident)>>,
     borrowed: RefCell<Vec<(RecordType, Ident)>>,
     struct_items: RefCell<Vec<TokenStream>>,
     regexes: RefCell<Vec<(String, Ident)>>,
@@ -79,7 +79,7 @@ impl<'p> Cx<'p> {
             plan,
             file,
             rt,
-                        structs: RefCell::new(Vec::new()),
+            structs: RefCell::new(Vec::new()),
             borrowed: RefCell::new(Vec::new()),
             struct_items: RefCell::new(Vec::new()),
             regexes: RefCell::new(Vec::new()),
@@ -152,14 +152,9 @@ impl<'p> Cx<'p> {
         quote!(#ident)
     }
 
-        /// Top-level `string` / `string?` fields: the ones a borrowed twin holds as `Cow<str>`.
+    /// Top-level `string` / `string?` fields: the ones a borrowed twin holds as `Cow<str>`.
     pub fn cow_fields(record: &RecordType) -> Vec<String> {
-        record
-            .fields
-            .iter()
-            .filter(|f| matches!(f.ty.non_optional(), Type::String))
-            .map(|f| f.name.clone())
-            .collect()
+        record.fields.iter().filter(|f| matches!(f.ty.non_optional(), Type::String)).map(|f| f.name.clone()).collect()
     }
 
     /// The borrowed twin of a record, decoded without copying its strings

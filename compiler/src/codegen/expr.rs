@@ -23,7 +23,7 @@ pub struct ExprGen<'c, 'p> {
     pub params: TokenStream,
     /// Inside `aggregate { ... }`: each aggregate call's finished value.
     pub aggs: Vec<TokenStream>,
-        /// Inside `aggregate { ... }`: each group key's value.
+    /// Inside `aggregate { ... }`: each group key's value.
     pub keys: Vec<(String, TokenStream)>,
     /// Fields of the record held as `Cow<str>` (a borrowed twin).
     pub cow: Vec<String>,
@@ -39,7 +39,7 @@ fn is_copy(ty: &Type) -> bool {
 
 impl<'c, 'p> ExprGen<'c, 'p> {
     pub fn new(cx: &'c Cx<'p>, rec: TokenStream, params: TokenStream) -> Self {
-                ExprGen { cx, rec, params, aggs: Vec::new(), keys: Vec::new(), cow: Vec::new() }
+        ExprGen { cx, rec, params, aggs: Vec::new(), keys: Vec::new(), cow: Vec::new() }
     }
 
     /// The record is a borrowed twin with these `Cow<str>` fields.
@@ -75,11 +75,15 @@ impl<'c, 'p> ExprGen<'c, 'p> {
     }
 
     /// The owned value of `e`, of Rust type `rust_type(e.ty)`.
-        pub fn value(&self, e: &TExpr) -> TokenStream {
+    pub fn value(&self, e: &TExpr) -> TokenStream {
         if let TExprKind::Field(name) = &e.kind {
             if self.cow.contains(name) {
                 let place = self.place(e).unwrap_or_default();
-                return if e.ty.is_optional() { quote!(#place.as_deref().map(String::from)) } else { quote!(String::from(&*#place)) };
+                return if e.ty.is_optional() {
+                    quote!(#place.as_deref().map(String::from))
+                } else {
+                    quote!(String::from(&*#place))
+                };
             }
         }
         if let Some(place) = self.place(e) {

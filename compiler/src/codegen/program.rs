@@ -110,7 +110,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
     for source in &plan.sources {
         cx.record(&source.record, &source.name);
     }
-        let borrowing = borrowing(plan);
+    let borrowing = borrowing(plan);
     let chains = chains(plan, cx, &borrowing);
     let Chains { items: chain_items, methods, state, aggregates, dedupes } = chains;
 
@@ -251,7 +251,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
         if readers.is_empty() || source.table {
             continue;
         }
-                let owned = cx.record(&source.record, &source.name);
+        let owned = cx.record(&source.record, &source.name);
         let borrowed = borrowing.sources[i];
         let record = record_type(cx, &source.record, &source.name, borrowed);
         let method = source_method(cx, i);
@@ -286,7 +286,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
     for (p, pipeline) in plan.pipelines.iter().enumerate() {
         if pipeline.output == Output::Stream {
             let readers = plan.readers_of(PipelineId(p));
-                        let borrowed = borrowing.stages[p].last().copied().unwrap_or(false);
+            let borrowed = borrowing.stages[p].last().copied().unwrap_or(false);
             let record = record_type(cx, &pipeline.output_record, &format!("{}_out", pipeline.name), borrowed);
             let method = stream_method(cx, PipelineId(p));
             let calls = fan_out(cx, &readers, borrowed, &borrowing);
@@ -612,8 +612,9 @@ pub fn borrowing(plan: &TypedPlan) -> Borrowing {
             });
         let mut flow = vec![input];
         for stage in &pipeline.stages {
-                        // `select`/`extend` build a borrowed twin too: moved strings stay borrowed.
-            let same = matches!(stage.kind, StageKind::Filter { .. } | StageKind::Dedupe { .. } | StageKind::Project { .. });
+            // `select`/`extend` build a borrowed twin too: moved strings stay borrowed.
+            let same =
+                matches!(stage.kind, StageKind::Filter { .. } | StageKind::Dedupe { .. } | StageKind::Project { .. });
             flow.push(*flow.last().unwrap_or(&false) && same);
         }
         stages.push(flow);
@@ -690,7 +691,7 @@ fn chains(plan: &TypedPlan, cx: &Cx<'_>, borrowing: &Borrowing) -> Chains {
     for (p, pipeline) in plan.pipelines.iter().enumerate() {
         let pid = PipelineId(p);
         // Types first, in order, so stage outputs get their names.
-                let flow = &borrowing.stages[p];
+        let flow = &borrowing.stages[p];
         let mut types = vec![record_type(cx, &pipeline.input_record, &format!("{}_input", pipeline.name), flow[0])];
         let mut cows = vec![if flow[0] { Cx::cow_fields(&pipeline.input_record) } else { Vec::new() }];
         for (i, stage) in pipeline.stages.iter().enumerate() {
@@ -722,8 +723,8 @@ fn chains(plan: &TypedPlan, cx: &Cx<'_>, borrowing: &Borrowing) -> Chains {
                     stage,
                     input: types[i].clone(),
                     output: types[i + 1].clone(),
-                                        skip: if in_loop { quote!(continue) } else { quote!(return Ok(())) },
-                                        input_cow: cows[i].clone(),
+                    skip: if in_loop { quote!(continue) } else { quote!(return Ok(())) },
+                    input_cow: cows[i].clone(),
                     output_cow: cows[i + 1].clone(),
                 };
                 let code = match &stage.kind {

@@ -110,7 +110,7 @@ impl<T: Serialize> RecordSink<T> {
         }
     }
 
-        /// Writes a record: of the sink's type, or a borrowed twin of it (same fields).
+    /// Writes a record: of the sink's type, or a borrowed twin of it (same fields).
     #[inline]
     pub fn write<U: Serialize + ?Sized>(&mut self, record: &U) -> Result<(), Error> {
         self.written += 1;

@@ -24,9 +24,9 @@ pub struct StageCx<'a, 'p> {
     /// The Rust type of the records entering and leaving the stage.
     pub input: TokenStream,
     pub output: TokenStream,
-        /// How to drop the current record: `return Ok(())`, or `continue` inside `explode`.
+    /// How to drop the current record: `return Ok(())`, or `continue` inside `explode`.
     pub skip: TokenStream,
-        /// The input is a borrowed twin: these fields are `Cow<str>`.
+    /// The input is a borrowed twin: these fields are `Cow<str>`.
     pub input_cow: Vec<String>,
     /// The output is a borrowed twin: these fields are `Cow<str>`.
     pub output_cow: Vec<String>,

@@ -16,7 +16,7 @@ use quote::{format_ident, quote};
 pub fn emit(s: &StageCx<'_, '_>, fields: &[(String, TExpr)]) -> StageCode {
     let name = s.fn_name(&s.keyword());
     let doc = s.doc();
-        let (input, output, rt) = (&s.input, &s.output, &s.cx.rt);
+    let (input, output, rt) = (&s.input, &s.output, &s.cx.rt);
     // A borrowed output lives as long as the input it borrows from.
     let borrowed_output = !s.output_cow.is_empty();
     let output_named = if borrowed_output { retime(output) } else { output.clone() };
@@ -33,7 +33,7 @@ pub fn emit(s: &StageCx<'_, '_>, fields: &[(String, TExpr)]) -> StageCode {
                 // Move the last use of an input field; clone earlier ones.
                 let used_later =
                     fields[i + 1..].iter().any(|(_, e)| matches!(&e.kind, TExprKind::Field(f) if f == source));
-                                let optional = expr.ty.is_optional();
+                let optional = expr.ty.is_optional();
                 let (from_cow, to_cow) = (s.input_cow.contains(source), s.output_cow.contains(field));
                 let read = if used_later { quote!(rec.#src.clone()) } else { quote!(rec.#src) };
                 let moved = match (from_cow, to_cow, optional) {
@@ -47,7 +47,7 @@ pub fn emit(s: &StageCx<'_, '_>, fields: &[(String, TExpr)]) -> StageCode {
                 };
                 inits.push(quote!(#out_field: #moved));
             }
-                        _ => {
+            _ => {
                 let local = format_ident!("computed_{}", i);
                 let value = gen.value_as(expr, &s.stage.output.fields[i].ty);
                 computed.push(quote!(let #local = #value;));
