@@ -31,7 +31,7 @@ impl<K: Hash + Eq + Clone> Dedupe<K> {
     /// True when the record is kept.
     pub fn keep(&mut self, key: K, time: i64) -> bool {
         if let Some(&kept) = self.kept.get(&key) {
-            if (time - kept).abs() < self.within {
+            if time.abs_diff(kept) < self.within.unsigned_abs() {
                 self.dropped += 1;
                 return false;
             }

@@ -8,6 +8,12 @@ use crate::watermark::{PartitionId, WatermarkTracker};
 use std::collections::BTreeMap;
 use std::hash::Hash;
 
+/// The epoch-aligned start of the window of `size` holding `time` (clamped at
+/// the smallest time, where the aligned start is not representable).
+fn align(time: i64, size: i64) -> i64 {
+    time.checked_sub(time.rem_euclid(size)).unwrap_or(i64::MIN)
+}
+
 /// What a generated accumulator struct provides.
 pub trait Accumulator: Default + Clone {
     /// Folds `later` (a session that comes after this one) into this one.
@@ -123,7 +129,7 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
         let watermark = self.tracker.watermark();
         let arrival = match self.kind {
             WindowKind::Tumbling { size } => {
-                let start = time.div_euclid(size) * size;
+                let start = align(time, size);
                 if start.saturating_add(size) <= watermark {
                     Arrival::Late
                 } else {
@@ -133,7 +139,7 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
             }
             WindowKind::Sliding { size, slide } => {
                 let (mut counted, mut late) = (0, 0);
-                let mut start = time.div_euclid(slide) * slide;
+                let mut start = align(time, slide);
                 while start > time.saturating_sub(size) {
                     if start.saturating_add(size) <= watermark {
                         late += 1;
@@ -141,7 +147,11 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
                         self.add_to_window(key.clone(), start, size, &mut update)?;
                         counted += 1;
                     }
-                    start -= slide;
+                    // Times near the edge of the range end the walk instead of overflowing.
+                    match start.checked_sub(slide) {
+                        Some(previous) => start = previous,
+                        None => break,
+                    }
                 }
                 match (counted, late) {
                     (_, 0) => Arrival::OnTime,
@@ -333,6 +343,18 @@ mod tests {
         assert_eq!(add(&mut w, "a", 8, 1), Arrival::PartlyLate); // [0,10) emitted, [5,15) open
         w.finish();
         assert_eq!(rows(&mut w), [("a", 5, 15, 3), ("a", 10, 20, 1)]);
+    }
+
+    #[test]
+    fn extreme_event_times_do_not_overflow() {
+        let mut w = WindowedAggregate::new(WindowKind::Sliding { size: 10, slide: 3 }, 0);
+        add(&mut w, "a", i64::MIN, 1);
+        add(&mut w, "a", i64::MAX, 1);
+        w.finish();
+        assert!(!rows(&mut w).is_empty());
+        let mut d = crate::ops::dedupe::Dedupe::new(10);
+        assert!(d.keep("k", i64::MIN));
+        assert!(d.keep("k", i64::MAX));
     }
 
     #[test]
