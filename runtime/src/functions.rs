@@ -279,7 +279,7 @@ pub fn date_trunc(unit: TruncUnit, t: Timestamp) -> Timestamp {
         TruncUnit::Hour => 3_600_000,
         TruncUnit::Day => 86_400_000,
     };
-        Timestamp(t.0.checked_sub(t.0.rem_euclid(size)).unwrap_or(i64::MIN))
+    Timestamp(t.0.checked_sub(t.0.rem_euclid(size)).unwrap_or(i64::MIN))
 }
 
 #[cfg(test)]

@@ -139,6 +139,43 @@ pub fn build(args: &BuildArgs) -> Result<Built, ExitCode> {
     })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
+        // The user's Rust code (an `extern fn` file) is the user's to fix.
+        // Lines of the generated code holding the typed `extern fn` pointers.
+        let guard_lines: Vec<String> = source
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| line.contains("EXTERN_") && line.contains("const "))
+            .flat_map(|(i, _)| (i + 1..i + 4).map(|n| format!("src/main.rs:{n}:")))
+            .collect();
+        let in_user_code = stderr.contains("src/udf/") || guard_lines.iter().any(|at| stderr.contains(at.as_str()));
+        if in_user_code {
+            let lines: Vec<&str> =
+                stderr.lines().filter(|l| l.contains("error") || l.contains("EXTERN_") || l.contains("udf/")).collect();
+            // Name the declarations whose pointer line rustc rejected.
+            for ext in &checked.plan.externs {
+                let guard = format!("EXTERN_{}", ext.name.to_uppercase());
+                let rejected = source.lines().enumerate().any(|(i, line)| {
+                    line.contains(&guard)
+                        && line.contains("const ")
+                        && (i + 1..i + 4).any(|n| stderr.contains(&format!("src/main.rs:{n}:")))
+                });
+                if rejected {
+                    let (line, column) = file.line_col(ext.span.start as usize);
+                    eprintln!(
+                        "error: `extern fn {}` at {}:{line}:{column} does not match its Rust function",
+                        ext.name, file.name
+                    );
+                }
+            }
+            eprintln!(
+                "error: an `extern fn` of `{}` does not compile, or does not match its declaration\n\
+                 (the declaration's types must match the Rust function: `string` is `&str` as an argument and `String` as a result,\n\
+                 `T?` is `Option<T>`, `[T]` is `&[T]` / `Vec<T>`; see docs/embedding.md). rustc said:\n{}",
+                args.file.display(),
+                lines.join("\n")
+            );
+            return Err(ExitCode::from(1));
+        }
         let generated_errors: Vec<&str> =
             stderr.lines().filter(|l| l.contains("src/main.rs") || l.contains("error")).collect();
         eprintln!(

@@ -110,6 +110,10 @@ impl<'c, 'p> ExprGen<'c, 'p> {
         if is_copy(&e.ty) {
             return self.value(e);
         }
+        // A string literal is already a `&'static str`: no allocation per record.
+        if let TExprKind::Literal(Literal::String(text)) = &e.kind {
+            return quote!(#text);
+        }
         let (expr, optional) = match self.place(e) {
             Some(place) => (place, e.ty.is_optional()),
             None => {
@@ -594,13 +598,8 @@ impl<'c, 'p> ExprGen<'c, 'p> {
         let message = format!("extern fn `{name}` panicked");
         // In `stream!`, calls go through a typed fn pointer declared at the user's
         // `extern fn`, so a signature mismatch is reported there.
-        let callee = match &ext.path {
-            Some(_) => quote!(#module::#func),
-            None => {
-                let guard = super::program::extern_guard(name);
-                quote!(#guard)
-            }
-        };
+        let _ = (&module, &func);
+        let callee = super::program::extern_guard(name);
         quote! {{
             #(#bindings)*
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| #callee(#(#passed),*)))

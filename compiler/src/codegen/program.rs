@@ -27,6 +27,32 @@ pub fn extern_guard(name: &str) -> Ident {
     format_ident!("EXTERN_{}", name.to_uppercase())
 }
 
+/// The declared signature of an `extern fn` as a Rust fn pointer type, by the
+/// spec's table (strings `&str`, lists `&[T]`, records by reference; owned results).
+pub fn extern_fn_type(cx: &Cx<'_>, ext: &ExternPlan) -> TokenStream {
+    fn param(cx: &Cx<'_>, ty: &Type) -> TokenStream {
+        match ty {
+            Type::String => quote!(&str),
+            Type::List(inner) => {
+                let inner = cx.rust_type(inner, "ExternArg");
+                quote!(&[#inner])
+            }
+            Type::Record(_) => {
+                let record = cx.rust_type(ty, "ExternArg");
+                quote!(&#record)
+            }
+            Type::Optional(inner) => {
+                let inner = param(cx, inner);
+                quote!(Option<#inner>)
+            }
+            other => cx.rust_type(other, "ExternArg"),
+        }
+    }
+    let params = ext.params.iter().map(|p| param(cx, &p.ty));
+    let ret = cx.rust_type(&ext.ret, "ExternResult");
+    quote!(fn(#(#params),*) -> #ret)
+}
+
 /// `udf/score.rs` -> `score`.
 pub fn udf_stem(path: &str) -> String {
     let stem = std::path::Path::new(path).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
@@ -392,11 +418,22 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
         quote!(#rt::config::ParamInfo { name: #name, ty: #ty, default: #default })
     });
 
-    // `extern fn` files.
+    // `extern fn` files, and each function as a typed pointer: a Rust function
+    // that does not match its declaration fails to compile on that line.
     let mut udf_modules: Vec<TokenStream> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for ext in &plan.externs {
         if let Some(path) = &ext.path {
+            let guard = extern_guard(&ext.name);
+            let module = udf_module(ext);
+            let func = field_ident(&ext.name);
+            let signature = extern_fn_type(cx, ext);
+            let doc = format!(" `extern fn {}` ({}), from `{path}`.", ext.name, cx.location(ext.span));
+            udf_modules.push(quote! {
+                #[doc = #doc]
+                #[allow(non_upper_case_globals, reason = "named after the function")]
+                const #guard: #signature = #module::#func;
+            });
             let stem = udf_stem(path);
             if seen.insert(stem.clone()) {
                 let module = format_ident!("udf_{}", stem);

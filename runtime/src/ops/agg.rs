@@ -30,6 +30,15 @@ pub type Count = CountRows;
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct SumInt(pub Option<i64>);
 impl SumInt {
+    /// Whether `v` can be added without overflow (checked before any accumulator changes).
+    #[inline]
+    pub fn check(&self, v: i64) -> Result<()> {
+        match self.0 {
+            Some(s) if s.checked_add(v).is_none() => Err(Fault::new("integer overflow in sum")),
+            _ => Ok(()),
+        }
+    }
+
     #[inline]
     pub fn add(&mut self, v: i64) -> Result<()> {
         self.0 = Some(match self.0 {
@@ -69,6 +78,11 @@ impl SumFloat {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct SumDuration(pub SumInt);
 impl SumDuration {
+    #[inline]
+    pub fn check(&self, v: Duration) -> Result<()> {
+        self.0.check(v.0)
+    }
+
     #[inline]
     pub fn add(&mut self, v: Duration) -> Result<()> {
         self.0.add(v.0)
@@ -170,9 +184,10 @@ impl<T: Hash + Eq> CountDistinct<T> {
     }
 }
 
-/// `first`: the first non-null value in arrival order.
+/// `first`: the first non-null value in arrival order (kept with its arrival
+/// number, so sessions that merge keep the right one).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct First<T>(pub Option<T>);
+pub struct First<T>(pub Option<(u64, T)>);
 impl<T> Default for First<T> {
     fn default() -> Self {
         First(None)
@@ -180,25 +195,24 @@ impl<T> Default for First<T> {
 }
 impl<T: Clone> First<T> {
     #[inline]
-    pub fn add(&mut self, v: T) {
-        if self.0.is_none() {
-            self.0 = Some(v);
+    pub fn add(&mut self, v: T, seq: u64) {
+        if self.0.as_ref().is_none_or(|(s, _)| seq < *s) {
+            self.0 = Some((seq, v));
         }
     }
-    /// `other` arrived later.
     pub fn merge(&mut self, other: Self) {
-        if self.0.is_none() {
-            self.0 = other.0;
+        if let Some((seq, v)) = other.0 {
+            self.add(v, seq);
         }
     }
     pub fn finish(&self) -> Option<T> {
-        self.0.clone()
+        self.0.as_ref().map(|(_, v)| v.clone())
     }
 }
 
 /// `last`: the last non-null value in arrival order.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Last<T>(pub Option<T>);
+pub struct Last<T>(pub Option<(u64, T)>);
 impl<T> Default for Last<T> {
     fn default() -> Self {
         Last(None)
@@ -206,23 +220,24 @@ impl<T> Default for Last<T> {
 }
 impl<T: Clone> Last<T> {
     #[inline]
-    pub fn add(&mut self, v: T) {
-        self.0 = Some(v);
+    pub fn add(&mut self, v: T, seq: u64) {
+        if self.0.as_ref().is_none_or(|(s, _)| seq > *s) {
+            self.0 = Some((seq, v));
+        }
     }
-    /// `other` arrived later.
     pub fn merge(&mut self, other: Self) {
-        if other.0.is_some() {
-            self.0 = other.0;
+        if let Some((seq, v)) = other.0 {
+            self.add(v, seq);
         }
     }
     pub fn finish(&self) -> Option<T> {
-        self.0.clone()
+        self.0.as_ref().map(|(_, v)| v.clone())
     }
 }
 
 /// `collect`: every non-null value, in arrival order.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Collect<T>(pub Vec<T>);
+pub struct Collect<T>(pub Vec<(u64, T)>);
 impl<T> Default for Collect<T> {
     fn default() -> Self {
         Collect(Vec::new())
@@ -230,14 +245,15 @@ impl<T> Default for Collect<T> {
 }
 impl<T: Clone> Collect<T> {
     #[inline]
-    pub fn add(&mut self, v: T) {
-        self.0.push(v);
+    pub fn add(&mut self, v: T, seq: u64) {
+        self.0.push((seq, v));
     }
     pub fn merge(&mut self, other: Self) {
         self.0.extend(other.0);
+        self.0.sort_by_key(|(seq, _)| *seq);
     }
     pub fn finish(&self) -> Vec<T> {
-        self.0.clone()
+        self.0.iter().map(|(_, v)| v.clone()).collect()
     }
 }
 

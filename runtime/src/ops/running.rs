@@ -11,21 +11,35 @@ pub struct RunningAggregate<K, A> {
     state: Map<K, A>,
     changed: Vec<K>,
     changed_set: Set<K>,
+    arrivals: u64,
 }
 
 impl<K: Hash + Eq + Clone, A: Accumulator> Default for RunningAggregate<K, A> {
     fn default() -> Self {
-        RunningAggregate { state: Map::default(), changed: Vec::new(), changed_set: Set::default() }
+        RunningAggregate { state: Map::default(), changed: Vec::new(), changed_set: Set::default(), arrivals: 0 }
     }
 }
 
 impl<K: Hash + Eq + Clone, A: Accumulator> RunningAggregate<K, A> {
-    pub fn update(&mut self, key: K, update: impl FnOnce(&mut A) -> Result<()>) -> Result<()> {
+    /// Folds a record into its key's accumulator: `check` first (a fault
+    /// leaves the state unchanged), then `update` with the arrival number.
+    pub fn update(
+        &mut self,
+        key: K,
+        check: impl Fn(&A) -> Result<()>,
+        update: impl FnOnce(&mut A, u64) -> Result<()>,
+    ) -> Result<()> {
+        self.arrivals += 1;
+        let seq = self.arrivals;
         match self.state.get_mut(&key) {
-            Some(acc) => update(acc)?,
+            Some(acc) => {
+                check(acc)?;
+                update(acc, seq)?;
+            }
             None => {
                 let mut acc = A::default();
-                update(&mut acc)?;
+                check(&acc)?;
+                update(&mut acc, seq)?;
                 self.state.insert(key.clone(), acc);
             }
         }

@@ -16,8 +16,9 @@ fn align(time: i64, size: i64) -> i64 {
 
 /// What a generated accumulator struct provides.
 pub trait Accumulator: Default + Clone {
-    /// Folds `later` (a session that comes after this one) into this one.
-    fn merge(&mut self, later: Self) -> Result<()>;
+    /// Folds another accumulator of the same key into this one (sessions that
+    /// merge); arrival-ordered aggregates use the arrival numbers they keep.
+    fn merge(&mut self, other: Self) -> Result<()>;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +73,8 @@ pub struct WindowedAggregate<K, A> {
     /// Per key, the end of the last emitted session, while a record could still extend it.
     emitted_sessions: Map<K, i64>,
     late_records: u64,
+    /// Records added so far: each record's arrival number.
+    arrivals: u64,
 }
 
 impl WindowKind {
@@ -107,6 +110,7 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
             session_ends: BTreeMap::new(),
             emitted_sessions: Map::default(),
             late_records: 0,
+            arrivals: 0,
         }
     }
 
@@ -124,28 +128,40 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
         self.windows.len() + self.sessions.values().map(Vec::len).sum::<usize>()
     }
 
-    /// Adds a record at `time` to its windows; `update` folds it into one accumulator.
-    pub fn add(&mut self, key: K, time: i64, mut update: impl FnMut(&mut A) -> Result<()>) -> Result<Arrival> {
+    /// Adds a record at `time` to its windows. `check` tells whether the record
+    /// can be folded into an accumulator (a sum would overflow: a fault) and is
+    /// run on every window first, so a record counts in all its windows or in
+    /// none; `update` folds it in, with the record's arrival number (for
+    /// `first`, `last` and `collect`).
+    pub fn add(
+        &mut self,
+        key: K,
+        time: i64,
+        check: impl Fn(&A) -> Result<()>,
+        mut update: impl FnMut(&mut A, u64) -> Result<()>,
+    ) -> Result<Arrival> {
         let watermark = self.tracker.watermark();
+        self.arrivals += 1;
+        let seq = self.arrivals;
         let arrival = match self.kind {
             WindowKind::Tumbling { size } => {
                 let start = align(time, size);
                 if start.saturating_add(size) <= watermark {
                     Arrival::Late
                 } else {
-                    self.add_to_window(key, start, size, &mut update)?;
+                    self.add_to_windows(&key, &[start], size, &check, &mut update, seq)?;
                     Arrival::OnTime
                 }
             }
             WindowKind::Sliding { size, slide } => {
-                let (mut counted, mut late) = (0, 0);
+                let mut open = Vec::new();
+                let mut late = 0;
                 let mut start = align(time, slide);
                 while start > time.saturating_sub(size) {
                     if start.saturating_add(size) <= watermark {
                         late += 1;
                     } else {
-                        self.add_to_window(key.clone(), start, size, &mut update)?;
-                        counted += 1;
+                        open.push(start);
                     }
                     // Times near the edge of the range end the walk instead of overflowing.
                     match start.checked_sub(slide) {
@@ -153,13 +169,14 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
                         None => break,
                     }
                 }
-                match (counted, late) {
+                self.add_to_windows(&key, &open, size, &check, &mut update, seq)?;
+                match (open.len(), late) {
                     (_, 0) => Arrival::OnTime,
                     (0, _) => Arrival::Late,
                     _ => Arrival::PartlyLate,
                 }
             }
-            WindowKind::Session { gap } => self.add_to_session(key, time, gap, watermark, &mut update)?,
+            WindowKind::Session { gap } => self.add_to_session(key, time, gap, watermark, &check, &mut update, seq)?,
         };
         if arrival.is_late() {
             self.late_records += 1;
@@ -167,65 +184,101 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
         Ok(arrival)
     }
 
-    fn add_to_window(
+    /// Checks every window, then updates every window (all or nothing).
+    fn add_to_windows(
         &mut self,
-        key: K,
-        start: i64,
+        key: &K,
+        starts: &[i64],
         size: i64,
-        update: &mut impl FnMut(&mut A) -> Result<()>,
+        check: &impl Fn(&A) -> Result<()>,
+        update: &mut impl FnMut(&mut A, u64) -> Result<()>,
+        seq: u64,
     ) -> Result<()> {
-        let slot = (key, start);
-        if let Some(acc) = self.windows.get_mut(&slot) {
-            return update(acc);
+        let fresh = A::default();
+        for start in starts {
+            match self.windows.get(&(key.clone(), *start)) {
+                Some(acc) => check(acc)?,
+                None => check(&fresh)?,
+            }
         }
-        let mut acc = A::default();
-        update(&mut acc)?;
-        self.by_end.entry(start.saturating_add(size)).or_default().push(slot.clone());
-        self.windows.insert(slot, acc);
+        for start in starts {
+            let slot = (key.clone(), *start);
+            if let Some(acc) = self.windows.get_mut(&slot) {
+                update(acc, seq)?;
+                continue;
+            }
+            let mut acc = A::default();
+            update(&mut acc, seq)?;
+            self.by_end.entry(start.saturating_add(size)).or_default().push(slot.clone());
+            self.windows.insert(slot, acc);
+        }
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments, reason = "the parts of one record's arrival")]
     fn add_to_session(
         &mut self,
         key: K,
         time: i64,
         gap: i64,
         watermark: i64,
-        update: &mut impl FnMut(&mut A) -> Result<()>,
+        check: &impl Fn(&A) -> Result<()>,
+        update: &mut impl FnMut(&mut A, u64) -> Result<()>,
+        seq: u64,
     ) -> Result<Arrival> {
         let own_end = time.saturating_add(gap);
-        let extends_emitted = self.emitted_sessions.get(&key).is_some_and(|end| time < *end);
-        if own_end <= watermark || extends_emitted {
+        if self.emitted_sessions.get(&key).is_some_and(|end| time < *end) {
+            // It would extend a session that was already emitted.
             return Ok(Arrival::Late);
         }
         let sessions = self.sessions.entry(key.clone()).or_default();
         // Sessions are half-open [first, last + gap): an event merges with every
-        // session its own [time, time + gap) overlaps.
+        // open session its own [time, time + gap) overlaps.
         let overlapping: Vec<usize> =
             (0..sessions.len()).filter(|&i| sessions[i].start < own_end && time < sessions[i].end).collect();
-        let mut merged = Session { start: time, end: own_end, acc: A::default() };
-        if let Some(&first) = overlapping.first() {
-            merged.start = merged.start.min(sessions[first].start);
-            let mut acc: Option<A> = None;
-            for &i in overlapping.iter().rev() {
-                let session = sessions.remove(i);
-                merged.start = merged.start.min(session.start);
-                merged.end = merged.end.max(session.end);
-                acc = Some(match acc {
-                    None => session.acc,
-                    Some(later) => {
-                        let mut earlier = session.acc;
-                        earlier.merge(later)?;
-                        earlier
-                    }
-                });
+        match overlapping.as_slice() {
+            [] if own_end <= watermark => {
+                if sessions.is_empty() {
+                    self.sessions.remove(&key);
+                }
+                return Ok(Arrival::Late);
             }
-            merged.acc = acc.unwrap_or_default();
+            [] => {
+                let mut acc = A::default();
+                check(&acc)?;
+                update(&mut acc, seq)?;
+                let position = sessions.iter().position(|s| s.start > time).unwrap_or(sessions.len());
+                sessions.insert(position, Session { start: time, end: own_end, acc });
+                self.session_ends.entry(own_end).or_default().push(key);
+            }
+            [only] => {
+                let session = &mut sessions[*only];
+                check(&session.acc)?;
+                update(&mut session.acc, seq)?;
+                session.start = session.start.min(time);
+                if own_end > session.end {
+                    session.end = own_end;
+                    self.session_ends.entry(own_end).or_default().push(key);
+                }
+            }
+            several => {
+                // Merge copies, so a fault leaves the stored sessions as they were.
+                let mut merged = Session { start: time, end: own_end, acc: A::default() };
+                for &i in several {
+                    merged.start = merged.start.min(sessions[i].start);
+                    merged.end = merged.end.max(sessions[i].end);
+                    merged.acc.merge(sessions[i].acc.clone())?;
+                }
+                check(&merged.acc)?;
+                update(&mut merged.acc, seq)?;
+                for &i in several.iter().rev() {
+                    sessions.remove(i);
+                }
+                let position = sessions.iter().position(|s| s.start > merged.start).unwrap_or(sessions.len());
+                self.session_ends.entry(merged.end).or_default().push(key);
+                sessions.insert(position, merged);
+            }
         }
-        update(&mut merged.acc)?;
-        let position = sessions.iter().position(|s| s.start > merged.start).unwrap_or(sessions.len());
-        self.session_ends.entry(merged.end).or_default().push(key);
-        sessions.insert(position, merged);
         Ok(Arrival::OnTime)
     }
 
@@ -300,17 +353,22 @@ mod tests {
     #[derive(Clone, Default, Debug)]
     struct Sum(i64);
     impl Accumulator for Sum {
-        fn merge(&mut self, later: Self) -> Result<()> {
-            self.0 += later.0;
+        fn merge(&mut self, other: Self) -> Result<()> {
+            self.0 += other.0;
             Ok(())
         }
     }
 
     fn add(w: &mut WindowedAggregate<&'static str, Sum>, key: &'static str, time: i64, v: i64) -> Arrival {
-        let arrival = w.add(key, time, |acc| {
-            acc.0 += v;
-            Ok(())
-        });
+        let arrival = w.add(
+            key,
+            time,
+            |_| Ok(()),
+            |acc, _| {
+                acc.0 += v;
+                Ok(())
+            },
+        );
         w.observe(0, time);
         arrival.unwrap()
     }
@@ -343,6 +401,53 @@ mod tests {
         assert_eq!(add(&mut w, "a", 8, 1), Arrival::PartlyLate); // [0,10) emitted, [5,15) open
         w.finish();
         assert_eq!(rows(&mut w), [("a", 5, 15, 3), ("a", 10, 20, 1)]);
+    }
+
+    #[test]
+    fn a_record_inside_an_open_session_is_on_time() {
+        let mut w = WindowedAggregate::new(WindowKind::Session { gap: 10 }, 0);
+        add(&mut w, "a", 0, 1);
+        add(&mut w, "a", 8, 1); // session a [0, 18)
+        add(&mut w, "b", 15, 1); // watermark 15
+        assert_eq!(add(&mut w, "a", 3, 1), Arrival::OnTime, "its own [3, 13) ended, but a's session is open");
+        w.finish();
+        assert_eq!(rows(&mut w), [("a", 0, 18, 3), ("b", 15, 25, 1)]);
+    }
+
+    #[test]
+    fn a_failing_check_changes_no_window() {
+        let mut w: WindowedAggregate<&str, Sum> = WindowedAggregate::new(WindowKind::Sliding { size: 10, slide: 5 }, 0);
+        w.add(
+            "a",
+            7,
+            |_| Ok(()),
+            |acc, _| {
+                acc.0 += 1;
+                Ok(())
+            },
+        )
+        .unwrap();
+        // Fails on the window that already holds a record: neither window changes.
+        let result = w.add(
+            "a",
+            8,
+            |acc: &Sum| if acc.0 > 0 { Err(crate::Fault::new("overflow")) } else { Ok(()) },
+            |acc, _| {
+                acc.0 += 100;
+                Ok(())
+            },
+        );
+        assert!(result.is_err());
+        w.finish();
+        assert_eq!(rows(&mut w), [("a", 0, 10, 1), ("a", 5, 15, 1)]);
+        // Sessions: a failed merge keeps both sessions.
+        let mut s: WindowedAggregate<&str, Sum> = WindowedAggregate::new(WindowKind::Session { gap: 10 }, 100);
+        add(&mut s, "a", 0, 1);
+        add(&mut s, "a", 15, 1);
+        let bridge = s.add("a", 9, |_: &Sum| Err(crate::Fault::new("overflow")), |_, _| Ok(()));
+        assert!(bridge.is_err());
+        s.finish();
+        assert_eq!(rows(&mut s), [("a", 0, 10, 1), ("a", 15, 25, 1)]);
     }
 
     #[test]

@@ -67,6 +67,7 @@ pub fn emit(
     // Accumulators.
     let mut acc_decls = Vec::new();
     let mut acc_adds = Vec::new();
+    let mut acc_checks = Vec::new();
     let mut acc_merges = Vec::new();
     let mut finishes = Vec::new();
     for (i, call) in calls.iter().enumerate() {
@@ -89,9 +90,9 @@ pub fn emit(
             }
             AggFunc::Min => (quote!(#rt::ops::agg::Min<#base_rust>), quote!(self.#field.add(v)), false),
             AggFunc::Max => (quote!(#rt::ops::agg::Max<#base_rust>), quote!(self.#field.add(v)), false),
-            AggFunc::First => (quote!(#rt::ops::agg::First<#base_rust>), quote!(self.#field.add(v)), false),
-            AggFunc::Last => (quote!(#rt::ops::agg::Last<#base_rust>), quote!(self.#field.add(v)), false),
-            AggFunc::Collect => (quote!(#rt::ops::agg::Collect<#base_rust>), quote!(self.#field.add(v)), false),
+            AggFunc::First => (quote!(#rt::ops::agg::First<#base_rust>), quote!(self.#field.add(v, seq)), false),
+            AggFunc::Last => (quote!(#rt::ops::agg::Last<#base_rust>), quote!(self.#field.add(v, seq)), false),
+            AggFunc::Collect => (quote!(#rt::ops::agg::Collect<#base_rust>), quote!(self.#field.add(v, seq)), false),
             AggFunc::CountDistinct => {
                 let key_ty = cx.key_type(&base);
                 let key = cx.to_key(&base, quote!(v));
@@ -109,6 +110,13 @@ pub fn emit(
             (_, Some(_)) => quote!({ let v = args.#index.clone(); #add; }),
         };
         acc_adds.push(add_stmt);
+        // Sums can overflow: checked for every window before any accumulator changes.
+        if matches!(call.func, AggFunc::Sum) && matches!(base, Type::Int | Type::Duration) {
+            acc_checks.push(match &call.arg {
+                Some(arg) if arg.ty.is_optional() => quote!(if let Some(v) = args.#index { self.#field.check(v)?; }),
+                _ => quote!(self.#field.check(args.#index)?;),
+            });
+        }
         acc_merges.push(if merge_fallible {
             quote!(self.#field.merge(later.#field)?;)
         } else {
@@ -180,9 +188,18 @@ pub fn emit(
         pub struct #acc_struct { #(#acc_decls,)* }
 
         impl #acc_struct {
+            /// Fails (an overflowing sum) before anything changes.
             #[inline]
-            fn add(&mut self, args: &(#(#arg_types,)*)) -> Result<(), #rt::Fault> {
+            fn check(&self, args: &(#(#arg_types,)*)) -> Result<(), #rt::Fault> {
                 let _ = args;
+                #(#acc_checks)*
+                Ok(())
+            }
+
+            /// Folds one record in; `seq` is its arrival number.
+            #[inline]
+            fn add(&mut self, args: &(#(#arg_types,)*), seq: u64) -> Result<(), #rt::Fault> {
+                let _ = (args, seq);
                 #(#acc_adds)*
                 Ok(())
             }
@@ -250,7 +267,7 @@ pub fn emit(
                 quote!(#rt::ops::window::WindowedAggregate<#key_struct, #acc_struct>),
                 quote!(#rt::ops::window::WindowedAggregate::try_new(#kind, #delay.0).map_err(|e| format!("{}: {e}", #label))?),
                 time,
-                quote!(let arrival = self.#state.add(key, time, |acc| acc.add(&args))#at?;),
+                quote!(let arrival = self.#state.add(key, time, |acc| acc.check(&args), |acc, seq| acc.add(&args, seq))#at?;),
                 quote! {
                     #late
                     if #advance {
@@ -263,7 +280,7 @@ pub fn emit(
             quote!(#rt::ops::running::RunningAggregate<#key_struct, #acc_struct>),
             quote!(Default::default()),
             quote!(()),
-            quote!(self.#state.update(key, |acc| acc.add(&args))#at?;),
+            quote!(self.#state.update(key, |acc| acc.check(&args), |acc, seq| acc.add(&args, seq))#at?;),
             quote!(),
         ),
     };
