@@ -24,6 +24,7 @@ pub mod time;
 pub mod watermark;
 
 pub use fault::{Error, Fault};
+#[cfg(feature = "macros")]
 pub use sluice_macros::stream;
 pub use time::{Duration, Timestamp};
 
