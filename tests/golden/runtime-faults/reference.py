@@ -8,8 +8,8 @@ short-circuit. A faulting record goes to its source's dead-letter sink as
 for a file: topic = the path given to --input, partition 0, offset = the
 1-based line number (blank lines count as lines but carry no record).
 
-Only division by zero has a message pinned by the language reference
-("error":"division by zero", docs/language.md 5.10), so only div_dead is
+Division faults have a documented message ("division by zero in A / B") and
+stage name ("div_checks [3] select"), so only div_dead is
 written; misc_dead's messages are unspecified and it is left unchecked."""
 import json
 import re
@@ -34,7 +34,7 @@ def idiv(a, b):
     if a is None or b is None:
         return None
     if b == 0:
-        raise Fault("division by zero")
+        raise Fault(f"division by zero in {a} / {b}")
     q = abs(a) // abs(b)
     return chk(q if (a >= 0) == (b >= 0) else -q)
 
@@ -43,7 +43,7 @@ def imod(a, b):
     if a is None or b is None:
         return None
     if b == 0:
-        raise Fault("division by zero")
+        raise Fault(f"division by zero in {a} % {b}")
     q = abs(a) // abs(b)
     q = q if (a >= 0) == (b >= 0) else -q
     return a - b * q  # always in range (|result| < |b|): MIN % -1 is 0, not a fault
@@ -86,13 +86,16 @@ div_good, div_dead = [], []
 for number, payload in lines("divs.jsonl"):
     r = json.loads(payload)
     a, b, v, w, c = r["a"], r["b"], r["v"], r["w"], r.get("c")
-    stage = "where"
+    # Dead letters name the stage as `PIPELINE [POSITION] KEYWORD` and the fault with
+    # its operands (docs/language.md, dead letters).
+    stage = "div_checks [1] where"
     try:
         if not (b == 0 or idiv(a, v) > -100):
             continue
+        stage = "div_checks [2] where"
         if not (w != 0 and idiv(100, w) > 0):
             continue
-        stage = "select"
+        stage = "div_checks [3] select"
         div_good.append({"id": r["id"], "q": idiv(a, b), "r": imod(a, 3), "cq": idiv(a, c)})
     except Fault as e:
         div_dead.append(dead("divs", number, payload, stage, str(e)))
