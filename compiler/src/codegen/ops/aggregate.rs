@@ -290,12 +290,18 @@ pub fn emit(
     } else {
         quote!(self.#state.changed().into_iter().map(|(key, acc)| (key, 0, 0, acc)).collect::<Vec<_>>())
     };
+    // Rows this aggregate emits are one input partition of the stages after it.
+    let partition_const = format_ident!("{}_PARTITION", emit_fn.to_string().to_uppercase());
+    let partition_doc = format!(" The input partition the rows of {} are, for the stages after it.", label);
     let emit_item = quote! {
+        #[doc = #partition_doc]
+        const #partition_const: u64 = #emit_partition;
+
         /// Emits the rows that are ready into the rest of the pipeline.
         fn #emit_fn(&mut self) -> Result<(), #rt::Error> {
             for (key, start, end, acc) in #rows {
                 let result = match #finish_fn(&key, start, end, &acc, &self.params) {
-                    Ok(row) => self.#next_chain(#emit_partition, row),
+                    Ok(row) => self.#next_chain(Self::#partition_const, row),
                     Err(fault) => Err(fault.at(#label).into()),
                 };
                 self.emitted(result)?;
