@@ -122,3 +122,20 @@ fn golden_references_reproduce_their_expectations() {
     }
     assert!(checked >= 10, "expected the golden cases to carry their references, found {checked}");
 }
+
+/// The `fraud_rules` case runs a copy of the example without its wall-clock
+/// field; the copy must stay the example otherwise.
+#[test]
+fn fraud_rules_golden_copy_matches_the_example() {
+    let root = workspace_root();
+    let example = std::fs::read_to_string(root.join("examples/pipes/fraud_rules.pipe")).unwrap();
+    let copy = std::fs::read_to_string(root.join("tests/golden/fraud_rules/pipeline.pipe")).unwrap();
+    let derived: Vec<String> = example
+        .lines()
+        .filter(|line| !line.contains("millis(now() - ts)"))
+        .map(|line| line.replace("\"udf/score.rs\"", "\"../../../examples/pipes/udf/score.rs\""))
+        .collect();
+    // The copy opens with a comment saying what differs, then a blank line.
+    let body: Vec<&str> = copy.lines().skip_while(|line| line.starts_with("// ")).skip(1).collect();
+    assert_eq!(body, derived, "tests/golden/fraud_rules/pipeline.pipe drifted from the example");
+}
