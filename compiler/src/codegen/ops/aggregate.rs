@@ -173,6 +173,10 @@ pub fn emit(
         out_inits.push(quote!(#n: #v));
     }
     let finish_fn = s.fn_name("finish");
+    let place = format!("[{}] ({})", s.index + 1, s.cx.location(s.stage.span));
+    let key_doc = format!(" {place}: the group key of a record.");
+    let args_doc = format!(" {place}: the arguments of the aggregate calls, evaluated once per record.");
+    let finish_doc = format!(" {place}: the output row of a group (and window).");
     let arg_indices = (0..calls.len()).map(syn::Index::from);
     let _ = arg_indices;
 
@@ -213,18 +217,21 @@ pub fn emit(
             }
         }
 
+        #[doc = #key_doc]
         #[inline]
         fn #key_fn(rec: &#input, params: &Params) -> Result<#key_struct, #rt::Fault> {
             let _ = params;
             Ok(#key_struct { #(#key_inits,)* })
         }
 
+        #[doc = #args_doc]
         #[inline]
         fn #args_fn(rec: &#input, params: &Params) -> Result<(#(#arg_types,)*), #rt::Fault> {
             let _ = (rec, params);
             Ok((#(#arg_values,)*))
         }
 
+        #[doc = #finish_doc]
         fn #finish_fn(key: &#key_struct, start: i64, end: i64, acc: &#acc_struct, params: &Params) -> Result<#output, #rt::Fault> {
             let _ = (start, end, params);
             #(#finishes)*
