@@ -152,6 +152,9 @@ pub fn contains(s: &str, part: &str) -> bool {
 pub fn list_contains<T: PartialEq>(list: &[T], item: &T) -> bool {
     list.contains(item)
 }
+pub fn list_contains_str(list: &[String], item: &str) -> bool {
+    list.iter().any(|element| element == item)
+}
 pub fn starts_with(s: &str, prefix: &str) -> bool {
     s.starts_with(prefix)
 }

@@ -125,7 +125,6 @@ pub fn build(args: &BuildArgs) -> Result<Built, ExitCode> {
         .arg("build")
         .arg("--manifest-path")
         .arg(crate_dir.join("Cargo.toml"))
-        .arg("--message-format=short")
         .env("CARGO_TARGET_DIR", &target_dir)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -150,10 +149,10 @@ pub fn build(args: &BuildArgs) -> Result<Built, ExitCode> {
         let in_user_code = stderr.contains("src/udf/") || guard_lines.iter().any(|at| stderr.contains(at.as_str()));
         if in_user_code {
             let lines: Vec<&str> =
-                stderr.lines().filter(|l| l.contains("error") || l.contains("EXTERN_") || l.contains("udf/")).collect();
+                stderr.lines().filter(|l| !is_cargo_progress(l) && !l.starts_with("warning: build failed")).collect();
             // Name the declarations whose pointer line rustc rejected.
             for ext in &checked.plan.externs {
-                let guard = format!("EXTERN_{}", ext.name.to_uppercase());
+                let guard = format!("EXTERN_{}:", ext.name);
                 let rejected = source.lines().enumerate().any(|(i, line)| {
                     line.contains(&guard)
                         && line.contains("const ")
@@ -249,6 +248,14 @@ fn write_crate(
         }
     }
     Ok(())
+}
+
+/// Cargo's progress lines, which say nothing about the error.
+fn is_cargo_progress(line: &str) -> bool {
+    let line = line.trim_start();
+    ["Compiling", "Locking", "Adding", "Updating", "Downloading", "Downloaded", "Checking", "Blocking"]
+        .iter()
+        .any(|word| line.starts_with(word))
 }
 
 /// Leaves unchanged files alone so cargo does not rebuild them.

@@ -115,7 +115,9 @@ impl<'p> Cx<'p> {
             let rt = &self.rt;
             return quote!(#rt::io::DeadLetter);
         }
-        if let Some((_, ident)) = self.structs.borrow().iter().find(|(r, _)| r == record) {
+        // The same fields in the same order are one struct, named or not (a union
+        // can join a schema's records with a `select` of the same fields).
+        if let Some((_, ident)) = self.structs.borrow().iter().find(|(r, _)| r == record || r.same_shape(record)) {
             return quote!(#ident);
         }
         let base = camel(record.name.as_deref().unwrap_or(hint));
@@ -164,7 +166,7 @@ impl<'p> Cx<'p> {
         if Self::cow_fields(record).is_empty() || Self::is_dead_letter(record) {
             return None;
         }
-        if let Some((_, ident)) = self.borrowed.borrow().iter().find(|(r, _)| r == record) {
+        if let Some((_, ident)) = self.borrowed.borrow().iter().find(|(r, _)| r == record || r.same_shape(record)) {
             return Some(ident.clone());
         }
         let owned = self.record(record, hint);

@@ -385,6 +385,12 @@ impl<'c, 'p> ExprGen<'c, 'p> {
                         let (a, b) = (&v[0], &v[1]);
                         quote!(#func(#a, #b))
                     })
+                } else if matches!(&base0, Type::List(e) if **e == Type::String) {
+                    let func = f("list_contains_str");
+                    self.lift(&[(&args[0], Mode::Borrow), (&args[1], Mode::Borrow)], false, optional, |v| {
+                        let (a, b) = (&v[0], &v[1]);
+                        quote!(#func(#a, #b))
+                    })
                 } else {
                     let func = f("list_contains");
                     let widen = matches!(&base0, Type::List(e) if **e == Type::Float)
@@ -587,7 +593,8 @@ impl<'c, 'p> ExprGen<'c, 'p> {
         for (i, (arg, param)) in args.iter().zip(&ext.params).enumerate() {
             let v = format_ident!("a{}", i);
             let value = self.value_as(arg, &param.ty);
-            bindings.push(quote!(let #v = #value;));
+            let ty = self.cx.rust_type(&param.ty, "ExternArg");
+            bindings.push(quote!(let #v: #ty = #value;));
             passed.push(match (param.ty.non_optional(), param.ty.is_optional()) {
                 (ty, _) if is_copy(ty) => quote!(#v),
                 (Type::String | Type::List(_), true) => quote!(#v.as_deref()),

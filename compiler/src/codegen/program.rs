@@ -24,7 +24,8 @@ pub fn udf_module(ext: &ExternPlan) -> TokenStream {
 
 /// In `stream!`: the typed fn pointer an `extern fn` is called through.
 pub fn extern_guard(name: &str) -> Ident {
-    format_ident!("EXTERN_{}", name.to_uppercase())
+    // The name as written: `ab` and `AB` are different functions.
+    format_ident!("EXTERN_{}", name)
 }
 
 /// The declared signature of an `extern fn` as a Rust fn pointer type, by the
@@ -53,10 +54,15 @@ pub fn extern_fn_type(cx: &Cx<'_>, ext: &ExternPlan) -> TokenStream {
     quote!(fn(#(#params),*) -> #ret)
 }
 
-/// `udf/score.rs` -> `score`.
+/// `udf/score.rs` -> `udf_score`, `lib/a.rs` -> `lib_a`: the whole path, so
+/// files of the same name in different folders stay apart.
 pub fn udf_stem(path: &str) -> String {
-    let stem = std::path::Path::new(path).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-    snake(&stem.replace(|c: char| !c.is_ascii_alphanumeric(), "_"))
+    let without_extension = path.strip_suffix(".rs").unwrap_or(path);
+    let name: String = without_extension
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    name.trim_matches('_').to_string()
 }
 
 /// A duration known at compile time, or read from a param.

@@ -194,6 +194,20 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
         update: &mut impl FnMut(&mut A, u64) -> Result<()>,
         seq: u64,
     ) -> Result<()> {
+        // One window (tumbling): one lookup, check and update the same accumulator.
+        if let [start] = starts {
+            let slot = (key.clone(), *start);
+            if let Some(acc) = self.windows.get_mut(&slot) {
+                check(acc)?;
+                return update(acc, seq);
+            }
+            let mut acc = A::default();
+            check(&acc)?;
+            update(&mut acc, seq)?;
+            self.by_end.entry(start.saturating_add(size)).or_default().push(slot.clone());
+            self.windows.insert(slot, acc);
+            return Ok(());
+        }
         let fresh = A::default();
         for start in starts {
             match self.windows.get(&(key.clone(), *start)) {
@@ -335,9 +349,12 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
             }
         }
         if let WindowKind::Session { gap } = self.kind {
-            // Past end + gap no on-time record can fall inside an emitted session.
+            // Forget an emitted session once no record can reach back into it: past
+            // end + gap a new record's own window starts after it, and no open
+            // session of the key could bridge back to it.
             if watermark != i64::MAX {
-                self.emitted_sessions.retain(|_, end| end.saturating_add(gap) > watermark);
+                let open = &self.sessions;
+                self.emitted_sessions.retain(|key, end| end.saturating_add(gap) > watermark || open.contains_key(key));
             } else {
                 self.emitted_sessions.clear();
             }
@@ -412,6 +429,24 @@ mod tests {
         assert_eq!(add(&mut w, "a", 3, 1), Arrival::OnTime, "its own [3, 13) ended, but a's session is open");
         w.finish();
         assert_eq!(rows(&mut w), [("a", 0, 18, 3), ("b", 15, 25, 1)]);
+    }
+
+    #[test]
+    fn a_record_reaching_back_into_an_emitted_session_is_late() {
+        let mut w = WindowedAggregate::new(WindowKind::Session { gap: 10 }, 0);
+        add(&mut w, "a", 0, 1);
+        add(&mut w, "b", 10, 1); // watermark 10: a [0,10) emitted
+        assert_eq!(rows(&mut w), [("a", 0, 10, 1)]);
+        add(&mut w, "a", 12, 1);
+        add(&mut w, "a", 20, 1); // a [12,30) open, watermark 20: b [10,20) emitted
+        assert_eq!(rows(&mut w), [("b", 10, 20, 1)], "and a's emitted [0,10) is still remembered");
+        add(&mut w, "c", 21, 1);
+        assert!(rows(&mut w).is_empty());
+        assert_eq!(add(&mut w, "a", 8, 100), Arrival::Late, "8 is inside the emitted [0,10)");
+        w.finish();
+        let mut all = rows(&mut w);
+        all.sort();
+        assert_eq!(all, [("a", 12, 30, 2), ("c", 21, 31, 1)]);
     }
 
     #[test]
