@@ -149,7 +149,7 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
                 if start.saturating_add(size) <= watermark {
                     Arrival::Late
                 } else {
-                    self.add_to_windows(&key, &[start], size, &check, &mut update, seq)?;
+                    self.add_to_windows(key, &[start], size, &check, &mut update, seq)?;
                     Arrival::OnTime
                 }
             }
@@ -169,7 +169,7 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
                         None => break,
                     }
                 }
-                self.add_to_windows(&key, &open, size, &check, &mut update, seq)?;
+                self.add_to_windows(key, &open, size, &check, &mut update, seq)?;
                 match (open.len(), late) {
                     (_, 0) => Arrival::OnTime,
                     (0, _) => Arrival::Late,
@@ -187,7 +187,7 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
     /// Checks every window, then updates every window (all or nothing).
     fn add_to_windows(
         &mut self,
-        key: &K,
+        key: K,
         starts: &[i64],
         size: i64,
         check: &impl Fn(&A) -> Result<()>,
@@ -196,7 +196,7 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
     ) -> Result<()> {
         // One window (tumbling): one lookup, check and update the same accumulator.
         if let [start] = starts {
-            let slot = (key.clone(), *start);
+            let slot = (key, *start);
             if let Some(acc) = self.windows.get_mut(&slot) {
                 check(acc)?;
                 return update(acc, seq);
