@@ -20,6 +20,7 @@ pub mod functions;
 pub mod io;
 pub mod keys;
 pub mod ops;
+pub mod rfc3339;
 pub mod time;
 pub mod watermark;
 
