@@ -5,11 +5,10 @@
 
 use crate::codegen::{cx::field_ident, generate_tokens, CodegenOptions};
 use crate::diagnostics::{Diagnostic, Severity};
-use crate::plan::Type;
 use crate::source::{SourceFile, Span};
 use crate::{CheckOptions, Mode};
 use proc_macro2::{Delimiter, Ident, Literal, Punct, Spacing, Span as RustSpan, TokenStream, TokenTree};
-use quote::{format_ident, quote};
+use quote::quote;
 
 /// Program text and, for each token, its byte range and the user's span.
 struct Printed {
@@ -127,50 +126,6 @@ fn compile_error(text: &str, start: RustSpan, end: RustSpan) -> TokenStream {
     tokens
 }
 
-/// The Rust parameter type of an `extern fn` parameter, by the spec's table.
-fn param_type(ty: &Type) -> TokenStream {
-    match ty {
-        Type::Int => quote!(i64),
-        Type::Float => quote!(f64),
-        Type::Bool => quote!(bool),
-        Type::String => quote!(&str),
-        Type::Timestamp => quote!(::sluice::Timestamp),
-        Type::Duration => quote!(::sluice::Duration),
-        Type::Optional(inner) => {
-            let inner = param_type(inner);
-            quote!(Option<#inner>)
-        }
-        Type::List(inner) => {
-            let inner = return_type(inner);
-            quote!(&[#inner])
-        }
-        Type::Record(record) => {
-            let name = format_ident!("{}", record.name.clone().unwrap_or_else(|| "Record".into()));
-            quote!(&#name)
-        }
-        Type::Null | Type::Error => quote!(()),
-    }
-}
-
-fn return_type(ty: &Type) -> TokenStream {
-    match ty {
-        Type::String => quote!(String),
-        Type::Optional(inner) => {
-            let inner = return_type(inner);
-            quote!(Option<#inner>)
-        }
-        Type::List(inner) => {
-            let inner = return_type(inner);
-            quote!(Vec<#inner>)
-        }
-        Type::Record(record) => {
-            let name = format_ident!("{}", record.name.clone().unwrap_or_else(|| "Record".into()));
-            quote!(#name)
-        }
-        other => param_type(other),
-    }
-}
-
 /// Expands `stream! { ... }`.
 pub fn expand(input: TokenStream) -> TokenStream {
     let mut printed = Printed { text: String::new(), spans: Vec::new() };
@@ -205,14 +160,15 @@ pub fn expand(input: TokenStream) -> TokenStream {
                 let (start, _) = printed.rust_spans(ext.span);
                 let name = field_ident(&ext.name);
                 let guard = crate::codegen::program::extern_guard(&ext.name);
-                let params = ext.params.iter().map(|p| param_type(&p.ty));
-                let ret = return_type(&ext.ret);
+                // Record types by their schema names, as the generated module declares them.
+                let names = crate::codegen::cx::Cx::new(&checked.plan, &file, quote!(::sluice));
+                let signature = crate::codegen::program::extern_fn_type(&names, ext);
                 let doc = format!(" `extern fn {}`: the user's function, with the declared signature.", ext.name);
                 respan(
                     quote! {
                         #[doc = #doc]
                         #[allow(non_upper_case_globals, reason = "named after the function")]
-                        const #guard: fn(#(#params),*) -> #ret = super::#name;
+                        const #guard: #signature = super::#name;
                     },
                     start,
                 )

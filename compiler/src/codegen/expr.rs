@@ -325,9 +325,7 @@ impl<'c, 'p> ExprGen<'c, 'p> {
                 quote!(#rt::functions::concat(&[#a, #b]))
             }),
             _ => {
-                let float_result_optional = optional && !lhs.ty.is_optional() && !rhs.ty.is_optional();
                 let needs_option = matches!(op, BinOp::Div | BinOp::Rem) && l == Type::Float && result.is_optional();
-                let _ = float_result_optional;
                 self.lift(&[(lhs, Mode::Value), (rhs, Mode::Value)], needs_option, optional, |v| {
                     let (a, b) = (&v[0], &v[1]);
                     match (op, &l, &r) {
@@ -586,8 +584,6 @@ impl<'c, 'p> ExprGen<'c, 'p> {
     fn extern_call(&self, name: &str, args: &[TExpr]) -> TokenStream {
         let rt = self.rt().clone();
         let Some(ext) = self.cx.plan.externs.iter().find(|e| e.name == name) else { return quote!(()) };
-        let module = super::program::udf_module(ext);
-        let func = field_ident(name);
         let mut bindings = Vec::new();
         let mut passed = Vec::new();
         for (i, (arg, param)) in args.iter().zip(&ext.params).enumerate() {
@@ -603,9 +599,8 @@ impl<'c, 'p> ExprGen<'c, 'p> {
             });
         }
         let message = format!("extern fn `{name}` panicked");
-        // In `stream!`, calls go through a typed fn pointer declared at the user's
-        // `extern fn`, so a signature mismatch is reported there.
-        let _ = (&module, &func);
+        // Calls go through a typed fn pointer declared with the `extern fn` (by
+        // `stream!` at the user's declaration), so a signature mismatch is reported there.
         let callee = super::program::extern_guard(name);
         quote! {{
             #(#bindings)*

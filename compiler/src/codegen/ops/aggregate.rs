@@ -177,8 +177,6 @@ pub fn emit(
     let key_doc = format!(" {place}: the group key of a record.");
     let args_doc = format!(" {place}: the arguments of the aggregate calls, evaluated once per record.");
     let finish_doc = format!(" {place}: the output row of a group (and window).");
-    let arg_indices = (0..calls.len()).map(syn::Index::from);
-    let _ = arg_indices;
 
     let items = vec![quote! {
         #doc
