@@ -182,11 +182,22 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
     let sink_decls = open_sinks.iter().map(|(_, f, ty)| quote!(#f: #rt::io::RecordSink<#ty>));
     let sink_inits = open_sinks.iter().map(|(i, f, _)| {
         let name = &plan.sinks[*i].name;
+        // A swapped output may ask for CSV, which cannot hold nested fields: say so at start.
+        let flat = plan.sinks[*i].record.as_ref().is_none_or(|r| r.is_flat());
+        let csv_check = (!flat).then(|| {
+            let message = format!("sink `{name}`: its records have list or record fields, which CSV cannot hold; write JSON lines (a path not ending in .csv)");
+            quote! {
+                if format == #rt::io::Format::Csv {
+                    return Err(#message.to_string());
+                }
+            }
+        });
         quote! {
             #f: if in_memory {
                 #rt::io::RecordSink::memory(#name)
             } else {
                 let (target, format) = config.sink_target(&INFO, #i)?;
+                #csv_check
                 #rt::io::RecordSink::open(#name, &target, format)?
             }
         }
