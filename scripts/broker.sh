@@ -24,9 +24,12 @@ case "${1:-}" in
     port="${2:-19092}"
     [ -x "$BIN" ] || { echo "error: nisshi is not installed; run: scripts/broker.sh install" >&2; exit 2; }
     mkdir -p "$STATE"
-    (cd "$STATE" && nohup "$BIN" broker --listener-url "tcp://127.0.0.1:$port" \
+    cd "$STATE"
+    # Started directly (no subshell), so $! is the broker's own PID.
+    nohup "$BIN" broker --listener-url "tcp://127.0.0.1:$port" \
         --advertised-listener-url "tcp://127.0.0.1:$port" --storage-engine memory://nisshi/ \
-        > "$STATE/broker.log" 2>&1 & echo $! > "$STATE/broker.pid")
+        > "$STATE/broker.log" 2>&1 &
+    echo $! > "$STATE/broker.pid"
     for _ in $(seq 1 100); do
       if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
         echo "broker listening on 127.0.0.1:$port (pid $(cat "$STATE/broker.pid"))"
@@ -39,9 +42,14 @@ case "${1:-}" in
     ;;
   stop)
     if [ -f "$STATE/broker.pid" ]; then
-      kill "$(cat "$STATE/broker.pid")" 2>/dev/null || true
+      pid=$(cat "$STATE/broker.pid")
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+      done
       rm -f "$STATE/broker.pid"
-      echo "broker stopped"
+      echo "broker stopped (pid $pid)"
     fi
     ;;
   *)
