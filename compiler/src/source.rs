@@ -75,4 +75,16 @@ impl SourceFile {
     pub fn slice(&self, span: Span) -> &str {
         self.text.get(span.range()).unwrap_or("")
     }
+
+    /// The first line of a span's text, without a trailing `{`, cut to
+    /// `max_chars`; ` ...` marks that something was left out.
+    pub fn headline(&self, span: Span, max_chars: usize) -> String {
+        let text = self.slice(span);
+        let line = text.lines().next().unwrap_or("").trim().trim_end_matches('{').trim_end();
+        let mut out: String = line.chars().take(max_chars).collect();
+        if line.chars().count() > max_chars || text.lines().nth(1).is_some() {
+            out.push_str(" ...");
+        }
+        out
+    }
 }

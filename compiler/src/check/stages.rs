@@ -340,17 +340,7 @@ impl Checker<'_> {
                 Some(field) => Some(TimeSource::Event(field.clone())),
                 None if flow.record.has_error() || flow.time_unknown => None,
                 None => {
-                    let timestamps: Vec<&str> = flow
-                        .record
-                        .fields
-                        .iter()
-                        .filter(|f| f.ty == Type::Timestamp)
-                        .map(|f| f.name.as_str())
-                        .collect();
-                    let help = match timestamps.first() {
-                        Some(first) => format!("add `on {first}`"),
-                        None => "add a timestamp field and `on FIELD`, or declare `event_time:` on the source".into(),
-                    };
+                    let timestamp = first_timestamp(&flow.record);
                     let label = match &flow.origin {
                         Some(source) if !flow.origin_has_event_time => {
                             format!("no `on FIELD`, and source `{source}` declares no `event_time`")
@@ -358,11 +348,14 @@ impl Checker<'_> {
                         _ => "no `on FIELD`, and the source's `event_time` does not reach this stage unchanged"
                             .to_string(),
                     };
-                    let help = match (&flow.origin, flow.origin_has_event_time, timestamps.first()) {
+                    let help = match (&flow.origin, flow.origin_has_event_time, timestamp) {
                         (Some(source), false, Some(ts)) => {
                             format!("add `on {ts}`, or `event_time: {ts}` to source `{source}`")
                         }
-                        _ => help,
+                        (_, _, Some(ts)) => format!("add `on {ts}`"),
+                        (_, _, None) => {
+                            "add a timestamp field and `on FIELD`, or declare `event_time:` on the source".into()
+                        }
                     };
                     self.report(
                         Diagnostic::error(Code::E0403, format!("this {what} has no event time"))
@@ -396,19 +389,10 @@ impl Checker<'_> {
                         format!("convert epoch millis first: `| extend {{ {0}_ts: to_timestamp({0}) }}`", field.node)
                     }
                     Type::String => format!("parse it first: `| extend {{ {0}_ts: to_timestamp({0}) }}`", field.node),
-                    _ => {
-                        let timestamps: Vec<&str> = flow
-                            .record
-                            .fields
-                            .iter()
-                            .filter(|f| f.ty == Type::Timestamp)
-                            .map(|f| f.name.as_str())
-                            .collect();
-                        match timestamps.first() {
-                            Some(ts) => format!("a {what} runs on a `timestamp` field, such as `on {ts}`"),
-                            None => format!("a {what} runs on a `timestamp` field"),
-                        }
-                    }
+                    _ => match first_timestamp(&flow.record) {
+                        Some(ts) => format!("a {what} runs on a `timestamp` field, such as `on {ts}`"),
+                        None => format!("a {what} runs on a `timestamp` field"),
+                    },
                 };
                 self.report(
                     Diagnostic::error(
@@ -737,4 +721,9 @@ impl Checker<'_> {
             next,
         )
     }
+}
+
+/// The first `timestamp` field of a record, to suggest in `on FIELD`.
+fn first_timestamp(record: &RecordType) -> Option<&str> {
+    record.fields.iter().find(|f| f.ty == Type::Timestamp).map(|f| f.name.as_str())
 }

@@ -94,14 +94,7 @@ impl<'p> Cx<'p> {
 
     /// The first line of a span's text, for doc comments.
     pub fn headline(&self, span: Span) -> String {
-        let text = self.file.slice(span);
-        let line = text.lines().next().unwrap_or("").trim().trim_end_matches('{').trim_end();
-        let short: String = line.chars().take(80).collect();
-        if short.len() < line.len() || text.lines().nth(1).is_some() {
-            format!("{short} ...")
-        } else {
-            short
-        }
+        self.file.headline(span, 80)
     }
 
     /// The dead-letter record is the runtime's own type.

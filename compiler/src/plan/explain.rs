@@ -10,18 +10,11 @@ use std::fmt::Write;
 
 /// The first line of a span's text, shortened: how a stage is named for people.
 fn headline(file: &SourceFile, span: Span) -> String {
-    let text = file.slice(span);
-    let line = text.lines().next().unwrap_or("").trim();
-    let line = line.trim_end_matches('{').trim_end();
-    let mut out: String = line.chars().take(70).collect();
-    if line.chars().count() > 70 || text.lines().nth(1).is_some() {
-        out.push_str(" ...");
-    }
-    out
+    file.headline(span, 70)
 }
 
 /// The stage's keyword as written (`where`, `group by`, `left join`, ...).
-fn stage_keyword(file: &SourceFile, span: Span) -> String {
+pub fn stage_keyword(file: &SourceFile, span: Span) -> String {
     let words: Vec<&str> = file.slice(span).split_whitespace().take(2).collect();
     match words.as_slice() {
         [first @ ("group" | "dedupe"), second, ..] => format!("{first} {second}"),

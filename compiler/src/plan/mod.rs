@@ -7,7 +7,7 @@ mod expr;
 mod fuse;
 mod types;
 
-pub use explain::{explain_dot, explain_text};
+pub use explain::{explain_dot, explain_text, stage_keyword};
 pub use expr::{AggCall, AggFunc, BinOp, Builtin, Literal, TExpr, TExprKind, UnOp};
 pub use fuse::{segments, Chain, ChainEnd, Segment, SegmentStart};
 pub use types::{Field, RecordType, Type};

@@ -39,11 +39,11 @@ impl StageCx<'_, '_> {
     }
 
     pub fn keyword(&self) -> String {
-        let words: Vec<&str> = self.cx.file.slice(self.stage.span).split_whitespace().take(2).collect();
-        match words.as_slice() {
-            [first @ ("group" | "dedupe" | "left"), second, ..] => format!("{first} {second}"),
-            [first, ..] => first.trim_end_matches('{').to_string(),
-            [] => self.stage.kind.name().to_string(),
+        let keyword = crate::plan::stage_keyword(self.cx.file, self.stage.span);
+        if keyword.is_empty() {
+            self.stage.kind.name().to_string()
+        } else {
+            keyword
         }
     }
 
