@@ -7,6 +7,8 @@ mod embedded;
 mod examples;
 mod front_end_never_panics;
 mod golden;
+mod kafka;
+mod kafka_harness;
 mod soundness;
 mod trybuild_stream;
 mod ui;

@@ -1,9 +1,12 @@
 //! What a generated binary knows about its program, and its command line:
-//! `--input NAME=PATH`, `--output NAME=PATH`, `--param NAME=VALUE`, `--help`.
+//! `--input NAME=PATH`, `--output NAME=PATH`, `--param NAME=VALUE`, the Kafka
+//! and checkpoint flags, `--help`.
 
 use crate::io::{Format, SinkTarget};
+use crate::kafka::KafkaOutput;
 use crate::time::{Duration, Timestamp};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A string option that may come from the environment.
 #[derive(Clone, Copy, Debug)]
@@ -39,9 +42,22 @@ pub enum OnError {
     DeadLetter(usize),
 }
 
+/// Where a Kafka source begins when there is no checkpoint and no committed group offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Start {
+    Earliest,
+    Latest,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    ExactlyOnce,
+    AtLeastOnce,
+}
+
 #[derive(Clone, Copy, Debug)]
 pub enum SourceKind {
-    Kafka { topics: &'static [Setting] },
+    Kafka { topics: &'static [Setting], brokers: Option<Setting>, start: Start },
     File { path: Setting },
 }
 
@@ -52,11 +68,13 @@ pub struct SourceInfo {
     pub format: Format,
     pub table: bool,
     pub on_error: OnError,
+    /// The record's top-level field names, in order (the columns of a header-less CSV message).
+    pub columns: &'static [&'static str],
 }
 
 #[derive(Clone, Copy, Debug)]
 pub enum SinkKind {
-    Kafka { topic: Setting },
+    Kafka { topic: Setting, brokers: Option<Setting>, key: Option<&'static str>, delivery: Delivery },
     File { path: Setting },
     Postgres { table: Setting },
     Stdout,
@@ -80,6 +98,8 @@ pub struct ParamInfo {
 #[derive(Clone, Copy, Debug)]
 pub struct ProgramInfo {
     pub name: &'static str,
+    /// A hash of the program's source: a checkpoint is only restored into the program that wrote it.
+    pub fingerprint: u64,
     pub sources: &'static [SourceInfo],
     pub sinks: &'static [SinkInfo],
     pub params: &'static [ParamInfo],
@@ -92,7 +112,7 @@ pub enum CliError {
     Usage(String),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Config {
     inputs: HashMap<String, String>,
     outputs: HashMap<String, String>,
@@ -101,6 +121,49 @@ pub struct Config {
     pub flush_interval_ms: u64,
     /// No summary on stderr.
     pub quiet: bool,
+    /// `--brokers`: overrides the connectors' `brokers` option and `SLUICE_BROKERS`.
+    pub brokers: Option<String>,
+    /// `--kafka-option KEY=VALUE`: passed to librdkafka as is. Values may be secrets: never printed.
+    pub kafka_options: Vec<(String, String)>,
+    /// Stop once every input partition has reached the end it had at start.
+    pub until_end: bool,
+    /// A partition without records for this long does not hold the watermark back.
+    pub idle_timeout_ms: u64,
+    pub checkpoint_interval_ms: u64,
+    pub checkpoint_dir: Option<String>,
+    /// The consumer group offsets are committed to (default: the program's name).
+    pub group: Option<String>,
+    /// A larger message is a bad record (`on_error`), not a reason to stop.
+    pub max_record_bytes: usize,
+    /// The producers of a Kafka run, shared by its sinks (set by the driver before sinks open).
+    pub(crate) kafka_output: Option<Arc<KafkaOutput>>,
+}
+
+impl std::fmt::Debug for Config {
+    // Hand-written so that Kafka option values (passwords) never reach a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("inputs", &self.inputs)
+            .field("outputs", &self.outputs)
+            .field("params", &self.params)
+            .field("brokers", &self.brokers)
+            .field(
+                "kafka_options",
+                &self.kafka_options.iter().map(|(k, _)| format!("{k}=<redacted>")).collect::<Vec<_>>(),
+            )
+            .field("until_end", &self.until_end)
+            .field("checkpoint_dir", &self.checkpoint_dir)
+            .field("group", &self.group)
+            .finish_non_exhaustive()
+    }
+}
+
+fn duration_flag(flag: &str, value: Option<String>) -> Result<u64, CliError> {
+    let value = value.unwrap_or_default();
+    parse_duration(&value)
+        .filter(|d| d.0 > 0)
+        .map(|d| d.0 as u64)
+        .ok_or_else(|| CliError::Usage(format!("`{flag} {value}`: expected a positive duration such as `5s`")))
 }
 
 fn name_value(flag: &str, value: Option<String>) -> Result<(String, String), CliError> {
@@ -119,6 +182,15 @@ impl Config {
             params: HashMap::new(),
             flush_interval_ms: 1000,
             quiet: false,
+            brokers: None,
+            kafka_options: Vec::new(),
+            until_end: false,
+            idle_timeout_ms: 30_000,
+            checkpoint_interval_ms: 5_000,
+            checkpoint_dir: None,
+            group: None,
+            max_record_bytes: 1 << 20,
+            kafka_output: None,
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -153,18 +225,49 @@ impl Config {
                     }
                     config.params.insert(name, value);
                 }
-                "--flush-interval" => {
-                    let value = inline.or_else(|| args.next()).unwrap_or_default();
-                    config.flush_interval_ms = parse_duration(&value)
-                        .filter(|d| d.0 > 0)
-                        .ok_or_else(|| {
-                            CliError::Usage(format!("`--flush-interval {value}`: expected a duration such as `1s`"))
-                        })?
-                        .0 as u64;
+                "--flush-interval" => config.flush_interval_ms = duration_flag(&flag, inline.or_else(|| args.next()))?,
+                "--checkpoint-interval" => {
+                    config.checkpoint_interval_ms = duration_flag(&flag, inline.or_else(|| args.next()))?
                 }
+                "--idle-timeout" => config.idle_timeout_ms = duration_flag(&flag, inline.or_else(|| args.next()))?,
+                "--brokers" | "--checkpoint-dir" | "--group" | "--max-record-size" => {
+                    let value = inline.or_else(|| args.next()).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+                        CliError::Usage(format!("`{flag}` needs a value (see `{} --help`)", info.name))
+                    })?;
+                    match flag.as_str() {
+                        "--brokers" => config.brokers = Some(value),
+                        "--checkpoint-dir" => config.checkpoint_dir = Some(value),
+                        "--group" => config.group = Some(value),
+                        _ => {
+                            config.max_record_bytes = parse_size(&value).ok_or_else(|| {
+                                CliError::Usage(format!(
+                                    "`--max-record-size {value}`: expected a size such as `1MiB`, `512KiB` or `100000`"
+                                ))
+                            })?
+                        }
+                    }
+                }
+                "--kafka-option" => {
+                    // The value may be a password: the messages below never echo it.
+                    let pair = inline.or_else(|| args.next()).unwrap_or_default();
+                    match pair.split_once('=') {
+                        Some((key, value)) if !key.trim().is_empty() => {
+                            config.kafka_options.push((key.trim().to_string(), value.to_string()))
+                        }
+                        _ => {
+                            return Err(CliError::Usage(
+                                "`--kafka-option` expects KEY=VALUE (a librdkafka setting such as `security.protocol=SASL_SSL`)"
+                                    .to_string(),
+                            ))
+                        }
+                    }
+                }
+                "--until-end" => config.until_end = true,
                 "-q" | "--quiet" => config.quiet = true,
                 other => {
-                    return Err(CliError::Usage(format!("unknown argument `{other}` (see `{} --help`)", info.name)));
+                    // Only the flag's name: an inline value could be a secret.
+                    let name = other.split('=').next().unwrap_or_default();
+                    return Err(CliError::Usage(format!("unknown argument `{name}` (see `{} --help`)", info.name)));
                 }
             }
         }
@@ -195,10 +298,46 @@ impl Config {
         match source.kind {
             SourceKind::File { path } => path.resolve().map_err(|e| format!("source `{}`: {e}", source.name)),
             SourceKind::Kafka { .. } => Err(format!(
-                "source `{}` reads Kafka, which this build does not support yet; read a file instead with `--input {}=PATH`",
+                "source `{}` reads Kafka; read a file instead with `--input {}=PATH`",
                 source.name, source.name
             )),
         }
+    }
+
+    /// Whether source `index` reads Kafka in this run (it is not swapped for a file).
+    pub fn reads_kafka(&self, info: &ProgramInfo, index: usize) -> bool {
+        matches!(info.sources[index].kind, SourceKind::Kafka { .. })
+            && !self.inputs.contains_key(info.sources[index].name)
+    }
+
+    /// Whether sink `index` writes Kafka in this run (it is not swapped for a file).
+    pub fn writes_kafka(&self, info: &ProgramInfo, index: usize) -> bool {
+        matches!(info.sinks[index].kind, SinkKind::Kafka { .. }) && !self.outputs.contains_key(info.sinks[index].name)
+    }
+
+    /// The bootstrap servers: `--brokers`, else the connector's `brokers` option, else
+    /// `SLUICE_BROKERS`, else `localhost:9092` (Kafka's own default).
+    pub fn brokers_for(&self, option: Option<Setting>) -> Result<String, String> {
+        if let Some(brokers) = &self.brokers {
+            return Ok(brokers.clone());
+        }
+        if let Some(setting) = option {
+            return setting.resolve().map_err(|e| format!("option `brokers`: {e}"));
+        }
+        Ok(std::env::var("SLUICE_BROKERS")
+            .ok()
+            .filter(|b| !b.trim().is_empty())
+            .unwrap_or_else(|| "localhost:9092".into()))
+    }
+
+    /// The consumer group: `--group`, else the program's name.
+    pub fn group_name(&self, info: &ProgramInfo) -> String {
+        self.group.clone().unwrap_or_else(|| info.name.to_string())
+    }
+
+    /// Where checkpoints go: `--checkpoint-dir`, else `./.sluice/<program>`.
+    pub fn checkpoint_path(&self, info: &ProgramInfo) -> String {
+        self.checkpoint_dir.clone().unwrap_or_else(|| format!(".sluice/{}", info.name))
     }
 
     /// Where sink `index` writes: `--output` (JSON lines, or CSV for `.csv`), else its own target.
@@ -217,11 +356,16 @@ impl Config {
                 Ok((SinkTarget::Dir(path.resolve().map_err(|e| format!("sink `{}`: {e}", sink.name))?), sink.format))
             }
             SinkKind::Stdout => Ok((SinkTarget::Stdout, sink.format)),
-            SinkKind::Kafka { .. } | SinkKind::Postgres { .. } => Err(format!(
-                "sink `{}` writes to {}, which this build does not support yet; write a file instead with `--output {}=PATH`",
-                sink.name,
-                if matches!(sink.kind, SinkKind::Kafka { .. }) { "Kafka" } else { "PostgreSQL" },
-                sink.name
+            SinkKind::Kafka { topic, key, delivery, .. } => {
+                let output = self.kafka_output.clone().ok_or_else(|| {
+                    format!("sink `{}` writes Kafka, which needs a Kafka run; write a file instead with `--output {}=PATH`", sink.name, sink.name)
+                })?;
+                let topic = topic.resolve().map_err(|e| format!("sink `{}`: {e}", sink.name))?;
+                Ok((SinkTarget::Kafka { topic, key, exactly_once: delivery == Delivery::ExactlyOnce, output }, sink.format))
+            }
+            SinkKind::Postgres { .. } => Err(format!(
+                "sink `{}` writes to PostgreSQL, which this build does not support yet; write a file instead with `--output {}=PATH`",
+                sink.name, sink.name
             )),
         }
     }
@@ -260,6 +404,23 @@ impl Config {
             .or_else(|| Timestamp::parse_rfc3339(raw))
             .ok_or_else(|| format!("param `{name}`: `{raw}` is not a timestamp (RFC 3339 or epoch millis)"))
     }
+}
+
+/// `1MiB`, `512KiB`, `1MB`, `1000` (bytes).
+pub fn parse_size(text: &str) -> Option<usize> {
+    let text = text.trim().replace('_', "");
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let n: usize = digits.parse().ok()?;
+    let scale = match unit.trim() {
+        "" | "B" => 1,
+        "KB" | "kB" => 1_000,
+        "KiB" => 1 << 10,
+        "MB" => 1_000_000,
+        "MiB" => 1 << 20,
+        _ => return None,
+    };
+    n.checked_mul(scale).filter(|n| *n > 0)
 }
 
 /// `10s`, `250ms`, `5m`, `2h`, `1d`, or plain milliseconds.
@@ -303,7 +464,16 @@ fn help(info: &ProgramInfo) -> String {
          -i, --input NAME=PATH     read source NAME from a file instead (same format as declared)\n  \
          -o, --output NAME=PATH    write sink NAME to a file instead (JSON lines; CSV if PATH ends in .csv; - for stdout)\n  \
          -p, --param NAME=VALUE    set a param (also SLUICE_PARAM_<NAME>)\n      \
-         --flush-interval DUR  how often running aggregates emit changed keys [default: 1s]\n  \
+         --flush-interval DUR  how often running aggregates emit changed keys [default: 1s]\n\n\
+         Kafka (sources and sinks that are not swapped for files):\n      \
+         --brokers LIST        bootstrap servers [default: the program's `brokers`, else $SLUICE_BROKERS, else localhost:9092]\n      \
+         --kafka-option KEY=VALUE  a librdkafka setting for every client (SASL, TLS, tuning); values are never printed\n      \
+         --group NAME          consumer group that offsets are committed to [default: the program's name]\n      \
+         --until-end           stop once every input partition reaches the end it had at start\n      \
+         --idle-timeout DUR    a partition without records this long stops holding the watermark [default: 30s]\n      \
+         --checkpoint-interval DUR  how often state, offsets and outputs are committed [default: 5s]\n      \
+         --checkpoint-dir DIR  where checkpoints are kept [default: ./.sluice/<program>]\n      \
+         --max-record-size SIZE  a larger message is a bad record (on_error) [default: 1MiB]\n\n  \
          -q, --quiet               no summary on stderr\n  \
          -h, --help                this help\n",
         name = info.name
@@ -311,7 +481,7 @@ fn help(info: &ProgramInfo) -> String {
     out.push_str("\nSources:\n");
     for s in info.sources {
         let place = match s.kind {
-            SourceKind::Kafka { topics } => {
+            SourceKind::Kafka { topics, .. } => {
                 format!("kafka {}", topics.iter().map(|t| t.describe()).collect::<Vec<_>>().join(", "))
             }
             SourceKind::File { path } => format!("file {}", path.describe()),
@@ -322,7 +492,11 @@ fn help(info: &ProgramInfo) -> String {
     out.push_str("\nSinks:\n");
     for s in info.sinks {
         let place = match s.kind {
-            SinkKind::Kafka { topic } => format!("kafka {}", topic.describe()),
+            SinkKind::Kafka { topic, delivery, .. } => format!(
+                "kafka {}, {}",
+                topic.describe(),
+                if delivery == Delivery::ExactlyOnce { "exactly once" } else { "at least once" }
+            ),
             SinkKind::File { path } => format!("file {}", path.describe()),
             SinkKind::Postgres { table } => format!("postgres table {}", table.describe()),
             SinkKind::Stdout => "stdout".to_string(),
@@ -345,12 +519,14 @@ mod tests {
 
     const INFO: ProgramInfo = ProgramInfo {
         name: "demo",
+        fingerprint: 0,
         sources: &[SourceInfo {
             name: "clicks",
-            kind: SourceKind::Kafka { topics: &[Setting::Literal("clicks")] },
+            kind: SourceKind::Kafka { topics: &[Setting::Literal("clicks")], brokers: None, start: Start::Earliest },
             format: Format::Json,
             table: false,
             on_error: OnError::Skip,
+            columns: &["url"],
         }],
         sinks: &[SinkInfo { name: "out", kind: SinkKind::Stdout, format: Format::Json }],
         params: &[
@@ -376,5 +552,32 @@ mod tests {
         let config = args(&[]).unwrap();
         assert!(config.source_path(&INFO, 0).unwrap_err().contains("--input clicks=PATH"));
         assert!(args(&["--param", "min_bytes=lots"]).unwrap().param_int("min_bytes").is_err());
+    }
+
+    #[test]
+    fn kafka_flags_and_secrets() {
+        let config = args(&[
+            "--brokers",
+            "b:1",
+            "--kafka-option",
+            "sasl.password=canary-s3cret",
+            "--until-end",
+            "--checkpoint-interval=1s",
+            "--max-record-size",
+            "2MiB",
+        ])
+        .unwrap();
+        assert_eq!(config.brokers_for(None).unwrap(), "b:1");
+        assert!(config.until_end);
+        assert_eq!(config.checkpoint_interval_ms, 1000);
+        assert_eq!(config.max_record_bytes, 2 << 20);
+        assert_eq!(config.group_name(&INFO), "demo");
+        assert!(!format!("{config:?}").contains("canary-s3cret"));
+        for bad in [&["--kafka-option", "=x"][..], &["--checkpoint-interval", "0s"], &["--max-record-size", "lots"]] {
+            match args(bad) {
+                Err(CliError::Usage(message)) => assert!(!message.contains("canary"), "{message}"),
+                other => panic!("{bad:?} was accepted: {:?}", other.map(|_| ())),
+            }
+        }
     }
 }

@@ -26,17 +26,29 @@ pub trait Pipeline {
     fn close(&mut self) -> Result<(), Error>;
     /// Counters for the summary (records written per sink, late records...).
     fn stats(&self) -> Vec<(String, u64)>;
+    /// Flushes buffered output (at a checkpoint; files are moved into place only by `close`).
+    fn flush(&mut self) -> Result<(), Error>;
+    /// Every stateful operator's state, by name, for a checkpoint.
+    fn save_state(&self) -> Result<Vec<(String, Vec<u8>)>, String>;
+    /// Puts back the state a checkpoint saved.
+    fn restore_state(&mut self, state: &[(String, Vec<u8>)]) -> Result<(), String>;
 }
 
-struct Counters {
-    read: Vec<u64>,
-    faults: u64,
-    dead_letters: u64,
+pub(crate) struct Counters {
+    pub(crate) read: Vec<u64>,
+    pub(crate) faults: u64,
+    pub(crate) dead_letters: u64,
     reported: u64,
 }
 
+impl Counters {
+    pub(crate) fn new(sources: usize) -> Self {
+        Counters { read: vec![0; sources], faults: 0, dead_letters: 0, reported: 0 }
+    }
+}
+
 /// Entry point of a generated binary.
-pub fn main<P: Pipeline>(info: &ProgramInfo, build: impl FnOnce(&Config) -> Result<P, String>) -> ExitCode {
+pub fn main<P: Pipeline>(info: &ProgramInfo, build: impl Fn(&Config) -> Result<P, String>) -> ExitCode {
     let config = match Config::from_args(info, std::env::args().skip(1)) {
         Ok(config) => config,
         Err(CliError::Help(text)) => {
@@ -61,7 +73,7 @@ pub fn main<P: Pipeline>(info: &ProgramInfo, build: impl FnOnce(&Config) -> Resu
 pub fn run_with_args<P: Pipeline>(
     info: &ProgramInfo,
     args: impl IntoIterator<Item = String>,
-    build: impl FnOnce(&Config) -> Result<P, String>,
+    build: impl Fn(&Config) -> Result<P, String>,
 ) -> Result<(), String> {
     let config = Config::from_args(info, args).map_err(|e| match e {
         CliError::Help(text) | CliError::Usage(text) => text,
@@ -69,11 +81,24 @@ pub fn run_with_args<P: Pipeline>(
     run(info, &config, build)
 }
 
-/// Runs a program to the end of its (bounded) input.
+/// Runs a program: on Kafka when a stream source reads Kafka, else to the end of its files.
 pub fn run<P: Pipeline>(
     info: &ProgramInfo,
     config: &Config,
-    build: impl FnOnce(&Config) -> Result<P, String>,
+    build: impl Fn(&Config) -> Result<P, String>,
+) -> Result<(), String> {
+    if info.sources.iter().enumerate().any(|(i, s)| !s.table && config.reads_kafka(info, i)) {
+        return crate::kafka::run::run(info, config, &build);
+    }
+    run_files(info, config, &build)
+}
+
+/// Runs a program on bounded file inputs. Kafka sinks, if any, are written in
+/// one transaction (`exactly_once`) that commits when the run succeeds.
+fn run_files<P: Pipeline>(
+    info: &ProgramInfo,
+    config: &Config,
+    build: &dyn Fn(&Config) -> Result<P, String>,
 ) -> Result<(), String> {
     let started = Instant::now();
     // Open every input before building sinks, so a typo in a path fails before any output exists.
@@ -83,8 +108,32 @@ pub fn run<P: Pipeline>(
         let reader = FileSource::open(&path, source.format).map_err(|e| format!("source `{}`: {e}", source.name))?;
         inputs.push((index, reader));
     }
+    let mut config = config.clone();
+    if info.sinks.iter().enumerate().any(|(i, _)| config.writes_kafka(info, i)) {
+        let brokers = info
+            .sinks
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| config.writes_kafka(info, *i))
+            .find_map(|(_, s)| match s.kind {
+                crate::config::SinkKind::Kafka { brokers, .. } => Some(brokers),
+                _ => None,
+            })
+            .flatten();
+        let client = crate::kafka::client_config(&config.brokers_for(brokers)?, &config.kafka_options);
+        let output = crate::kafka::run::open_output(info, &config, &client)?;
+        if let Some(producer) = output.as_ref().and_then(|o| o.transactional.as_ref()) {
+            use rdkafka::producer::Producer;
+            producer
+                .init_transactions(std::time::Duration::from_secs(30))
+                .and_then(|()| producer.begin_transaction())
+                .map_err(|e| format!("cannot start a Kafka transaction: {e}"))?;
+        }
+        config.kafka_output = output.map(std::sync::Arc::new);
+    }
+    let config = &config;
     let mut pipeline = build(config)?;
-    let mut counters = Counters { read: vec![0; info.sources.len()], faults: 0, dead_letters: 0, reported: 0 };
+    let mut counters = Counters::new(info.sources.len());
 
     // Lookup tables are loaded whole before the stream starts.
     for (index, reader) in inputs.iter_mut().filter(|(i, _)| info.sources[*i].table) {
@@ -125,6 +174,14 @@ pub fn run<P: Pipeline>(
     }
     tolerate(pipeline.on_end(), &mut counters)?;
     pipeline.close().map_err(|e| fatal(&e))?;
+    if let Some(output) = &config.kafka_output {
+        let timeout = std::time::Duration::from_secs(60);
+        output.flush_plain(timeout)?;
+        if let Some(producer) = &output.transactional {
+            use rdkafka::producer::Producer;
+            producer.commit_transaction(timeout).map_err(|e| format!("cannot commit the Kafka output: {e}"))?;
+        }
+    }
     if !config.quiet {
         let read: u64 = counters.read.iter().sum();
         let mut summary = format!("{}: read {read} records", info.name);
@@ -144,7 +201,7 @@ fn fatal(error: &Error) -> String {
 }
 
 /// Faults after a window emitted a row have no source record: they are counted and logged.
-fn tolerate(result: Result<(), Error>, counters: &mut Counters) -> Result<(), String> {
+pub(crate) fn tolerate(result: Result<(), Error>, counters: &mut Counters) -> Result<(), String> {
     match result {
         Ok(()) => Ok(()),
         Err(Error::Fatal(message)) => Err(message),
@@ -166,7 +223,7 @@ fn report(counters: &mut Counters, message: &str) {
 }
 
 /// Routes a record's fault by its source's `on_error`.
-fn handle<P: Pipeline>(
+pub(crate) fn handle<P: Pipeline>(
     info: &ProgramInfo,
     pipeline: &mut P,
     source: usize,

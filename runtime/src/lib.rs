@@ -9,15 +9,20 @@
 //! - [`functions`]: the language's built-ins and checked operators;
 //! - [`driver`] and [`config`]: the run loop and the binary's command line.
 //!
-//! Delivery today: file sinks are written under a temporary name and moved
-//! into place at the end of a successful run, so a failed run leaves no output.
-//! Kafka and PostgreSQL connectors are not implemented yet.
+//! - [`kafka`] and [`checkpoint`]: direct Kafka consumption, transactional
+//!   sinks, and checkpoints of state and offsets (see docs/delivery.md).
+//!
+//! File sinks are written under a temporary name and moved into place at the
+//! end of a successful run, so a failed run leaves no output. PostgreSQL is not
+//! implemented yet.
 
+pub mod checkpoint;
 pub mod config;
 pub mod driver;
 pub mod fault;
 pub mod functions;
 pub mod io;
+pub mod kafka;
 pub mod keys;
 pub mod ops;
 pub mod rfc3339;

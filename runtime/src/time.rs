@@ -103,6 +103,10 @@ impl fmt::Display for Duration {
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Checkpoints (a binary format) keep the milliseconds; records carry RFC 3339 text.
+        if !serializer.is_human_readable() {
+            return serializer.serialize_i64(self.0);
+        }
         match self.rfc3339_bytes() {
             Some(bytes) => serializer.serialize_str(std::str::from_utf8(&bytes).map_err(serde::ser::Error::custom)?),
             None => serializer.collect_str(self),
@@ -127,6 +131,9 @@ impl<'de> Deserialize<'de> for Timestamp {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Timestamp, E> {
                 Timestamp::parse_rfc3339(v).ok_or_else(|| E::custom(format!("invalid RFC 3339 timestamp {v:?}")))
             }
+        }
+        if !deserializer.is_human_readable() {
+            return i64::deserialize(deserializer).map(Timestamp);
         }
         deserializer.deserialize_any(Visitor)
     }

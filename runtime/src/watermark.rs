@@ -8,14 +8,14 @@
 /// upstream aggregate emitting rows).
 pub type PartitionId = u64;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Partition {
     id: PartitionId,
     max_time: i64,
     done: bool,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct WatermarkTracker {
     delay: i64,
     partitions: Vec<Partition>,

@@ -38,7 +38,7 @@ fn split(flag: &str, value: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("`{flag} {value}`: expected NAME=PATH"))
 }
 
-fn read_records(path: &Path) -> Result<Vec<Value>, String> {
+pub fn read_records(path: &Path) -> Result<Vec<Value>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     text.lines()
         .enumerate()
@@ -50,7 +50,7 @@ fn read_records(path: &Path) -> Result<Vec<Value>, String> {
 }
 
 /// The group keys when a sink receives a running aggregate's rows.
-fn running_keys(plan: &TypedPlan, sink: &str) -> Option<Vec<String>> {
+pub fn running_keys(plan: &TypedPlan, sink: &str) -> Option<Vec<String>> {
     let sink = plan.sinks.iter().find(|s| s.name == sink)?;
     sink.writers.iter().find_map(|writer| {
         let Writer::Pipeline(p) = writer else { return None };
@@ -66,7 +66,7 @@ fn running_keys(plan: &TypedPlan, sink: &str) -> Option<Vec<String>> {
 }
 
 /// Keeps the last row per key.
-fn last_per_key(records: Vec<Value>, keys: &[String]) -> Vec<Value> {
+pub fn last_per_key(records: Vec<Value>, keys: &[String]) -> Vec<Value> {
     let mut last: BTreeMap<String, Value> = BTreeMap::new();
     for record in records {
         let key: Vec<String> = keys.iter().map(|k| record.get(k).map(Value::to_string).unwrap_or_default()).collect();

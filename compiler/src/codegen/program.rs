@@ -102,6 +102,28 @@ fn setting(s: &Setting) -> TokenStream {
     }
 }
 
+fn optional_setting(s: Option<&Setting>) -> TokenStream {
+    match s {
+        Some(s) => {
+            let s = setting(s);
+            quote!(Some(#s))
+        }
+        None => quote!(None),
+    }
+}
+
+/// FNV-1a: stable across builds and platforms (a checkpoint outlives the binary that wrote it).
+fn fingerprint(parts: &[String]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.bytes().chain([0xff]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
+}
+
 fn format_tokens(format: Format) -> TokenStream {
     match format {
         Format::Json => quote!(::sluice::io::Format::Json),
@@ -217,6 +239,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
         }
     });
     let sink_closes = open_sinks.iter().map(|(_, f, _)| quote!(self.#f.close()?;));
+    let sink_flushes = open_sinks.iter().map(|(_, f, _)| quote!(self.#f.flush()?;));
     let sink_stats = open_sinks.iter().map(|(i, f, _)| {
         let label = format!("written to {}", plan.sinks[*i].name);
         quote!(stats.push((#label.to_string(), self.#f.written()));)
@@ -346,6 +369,15 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
 
     let state_decls = state.iter().map(|(f, ty, _)| quote!(#f: #ty));
     let state_inits = state.iter().map(|(f, _, init)| quote!(#f: #init));
+    // Checkpoints: each operator's state under its field name.
+    let state_saves = state.iter().map(|(f, _, _)| {
+        let name = f.to_string();
+        quote!((#name.to_string(), #rt::checkpoint::encode(&self.#f)?))
+    });
+    let state_restores = state.iter().map(|(f, _, _)| {
+        let name = f.to_string();
+        quote!(self.#f = #rt::checkpoint::decode(#rt::checkpoint::state_of(state, #name)?).map_err(|e| format!("{}: {e}", #name))?;)
+    });
     let on_partition_done = aggregates
         .iter()
         .filter(|(_, _, windowed, processing)| *windowed && !processing)
@@ -381,9 +413,14 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
     let source_infos = plan.sources.iter().map(|s| {
         let name = &s.name;
         let kind = match &s.connector {
-            SourceConnector::Kafka { topics, .. } => {
+            SourceConnector::Kafka { topics, brokers, start } => {
                 let topics = topics.iter().map(setting);
-                quote!(#rt::config::SourceKind::Kafka { topics: &[#(#topics),*] })
+                let brokers = optional_setting(brokers.as_ref());
+                let start = match start {
+                    crate::plan::StartFrom::Earliest => quote!(#rt::config::Start::Earliest),
+                    crate::plan::StartFrom::Latest => quote!(#rt::config::Start::Latest),
+                };
+                quote!(#rt::config::SourceKind::Kafka { topics: &[#(#topics),*], brokers: #brokers, start: #start })
             }
             SourceConnector::File { path } => {
                 let path = setting(path);
@@ -400,14 +437,31 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
                 quote!(#rt::config::OnError::DeadLetter(#index))
             }
         };
-        quote!(#rt::config::SourceInfo { name: #name, kind: #kind, format: #format, table: #table, on_error: #on_error })
+        let columns = s.record.fields.iter().map(|f| f.name.as_str());
+        quote!(#rt::config::SourceInfo {
+            name: #name,
+            kind: #kind,
+            format: #format,
+            table: #table,
+            on_error: #on_error,
+            columns: &[#(#columns),*],
+        })
     });
     let sink_infos = plan.sinks.iter().map(|s| {
         let name = &s.name;
         let kind = match &s.connector {
-            SinkConnector::Kafka { topic, .. } => {
+            SinkConnector::Kafka { topic, brokers, key, delivery } => {
                 let topic = setting(topic);
-                quote!(#rt::config::SinkKind::Kafka { topic: #topic })
+                let brokers = optional_setting(brokers.as_ref());
+                let key = match key {
+                    Some(key) => quote!(Some(#key)),
+                    None => quote!(None),
+                };
+                let delivery = match delivery {
+                    crate::plan::Delivery::ExactlyOnce => quote!(#rt::config::Delivery::ExactlyOnce),
+                    crate::plan::Delivery::AtLeastOnce => quote!(#rt::config::Delivery::AtLeastOnce),
+                };
+                quote!(#rt::config::SinkKind::Kafka { topic: #topic, brokers: #brokers, key: #key, delivery: #delivery })
             }
             SinkConnector::File { path } => {
                 let path = setting(path);
@@ -485,6 +539,13 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
         }
     };
     let struct_items = cx.take_items();
+    // What a checkpoint's state depends on: the operators' state types and settings, and the record types.
+    let fingerprint_parts: Vec<String> = state
+        .iter()
+        .map(|(f, ty, init)| format!("{f}:{ty}={init}"))
+        .chain(struct_items.iter().map(|item| item.to_string()))
+        .collect();
+    let fingerprint = fingerprint(&fingerprint_parts);
     let header = format!(" Generated by sluice from `{}`. Do not edit: edit the program and rebuild.", cx.file.name);
     quote! {
         #![doc = #header]
@@ -618,6 +679,21 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
                 Ok(())
             }
 
+            fn flush(&mut self) -> Result<(), #rt::Error> {
+                #(#sink_flushes)*
+                Ok(())
+            }
+
+            fn save_state(&self) -> Result<Vec<(String, Vec<u8>)>, String> {
+                Ok(vec![#(#state_saves),*])
+            }
+
+            fn restore_state(&mut self, state: &[(String, Vec<u8>)]) -> Result<(), String> {
+                let _ = state;
+                #(#state_restores)*
+                Ok(())
+            }
+
             fn stats(&self) -> Vec<(String, u64)> {
                 let mut stats = Vec::new();
                 #(#sink_stats)*
@@ -632,6 +708,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
         /// What the binary knows about its program (`--help` lists it).
         pub const INFO: #rt::config::ProgramInfo = #rt::config::ProgramInfo {
             name: #program_name,
+            fingerprint: #fingerprint,
             sources: &[#(#source_infos),*],
             sinks: &[#(#sink_infos),*],
             params: &[#(#param_infos),*],

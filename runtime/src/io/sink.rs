@@ -4,22 +4,41 @@
 
 use super::decode::Format;
 use crate::fault::Error;
+use crate::kafka::KafkaOutput;
 use serde::Serialize;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Where a sink writes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone)]
 pub enum SinkTarget {
     /// One file (an `--output` swap).
     File(String),
     /// A file sink's directory: each run adds one file, moved into place when complete.
     Dir(String),
     Stdout,
+    /// A Kafka topic, through the run's shared producers.
+    Kafka {
+        topic: String,
+        key: Option<&'static str>,
+        exactly_once: bool,
+        output: Arc<KafkaOutput>,
+    },
+}
+
+/// One message per record: payload encoded as the sink's format, key from the `key` field.
+struct KafkaEncoder {
+    topic: String,
+    key: Option<&'static str>,
+    exactly_once: bool,
+    output: Arc<KafkaOutput>,
+    format: Format,
 }
 
 enum Encoder {
+    Kafka(KafkaEncoder),
     /// Records kept in memory, as JSON values (`stream!` programs under test).
     Memory(Vec<serde_json::Value>),
     Json(BufWriter<Box<dyn Write>>),
@@ -38,7 +57,27 @@ pub struct RecordSink<T> {
 
 impl<T: Serialize> RecordSink<T> {
     pub fn open(name: &'static str, target: &SinkTarget, format: Format) -> Result<Self, String> {
+        if let SinkTarget::Kafka { topic, key, exactly_once, output } = target {
+            if format == Format::Parquet {
+                return Err(format!("sink `{name}`: a Kafka sink writes json, csv or text"));
+            }
+            return Ok(RecordSink {
+                name,
+                encoder: Encoder::Kafka(KafkaEncoder {
+                    topic: topic.clone(),
+                    key: *key,
+                    exactly_once: *exactly_once,
+                    output: Arc::clone(output),
+                    format,
+                }),
+                rename: None,
+                written: 0,
+                line: Vec::with_capacity(256),
+                _records: std::marker::PhantomData,
+            });
+        }
         let path = match target {
+            SinkTarget::Kafka { .. } => None,
             SinkTarget::Stdout => None,
             SinkTarget::File(path) => Some(PathBuf::from(path)),
             SinkTarget::Dir(dir) => {
@@ -129,6 +168,41 @@ impl<T: Serialize> RecordSink<T> {
                 out.write_all(&self.line).map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))
             }
             Encoder::Csv(out) => out.serialize(record).map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name))),
+            Encoder::Kafka(kafka) => {
+                let fail = |e: String| Error::Fatal(format!("sink `{}`: {e}", self.name));
+                self.line.clear();
+                // The key (and a text payload) are read from the record as JSON: one field, by name.
+                let value = match (kafka.key, kafka.format) {
+                    (None, Format::Json | Format::Csv) => None,
+                    _ => Some(serde_json::to_value(record).map_err(|e| fail(e.to_string()))?),
+                };
+                match kafka.format {
+                    Format::Csv => {
+                        let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(&mut self.line);
+                        writer.serialize(record).map_err(|e| fail(e.to_string()))?;
+                        writer.flush().map_err(|e| fail(e.to_string()))?;
+                        drop(writer);
+                        while matches!(self.line.last(), Some(b'\n' | b'\r')) {
+                            self.line.pop();
+                        }
+                    }
+                    Format::Text => {
+                        let text = value.as_ref().and_then(|v| v.as_object()).and_then(|o| o.values().next());
+                        match text {
+                            Some(serde_json::Value::String(s)) => self.line.extend_from_slice(s.as_bytes()),
+                            Some(other) => self.line.extend_from_slice(other.to_string().as_bytes()),
+                            None => {}
+                        }
+                    }
+                    _ => serde_json::to_writer(&mut self.line, record).map_err(|e| fail(e.to_string()))?,
+                }
+                let key = kafka.key.and_then(|field| match value.as_ref().and_then(|v| v.get(field)) {
+                    None | Some(serde_json::Value::Null) => None,
+                    Some(serde_json::Value::String(s)) => Some(s.clone().into_bytes()),
+                    Some(other) => Some(other.to_string().into_bytes()),
+                });
+                kafka.output.send(kafka.exactly_once, &kafka.topic, key.as_deref(), &self.line)
+            }
         }
     }
 
@@ -138,7 +212,7 @@ impl<T: Serialize> RecordSink<T> {
 
     pub fn flush(&mut self) -> Result<(), Error> {
         let result = match &mut self.encoder {
-            Encoder::Memory(_) => Ok(()),
+            Encoder::Memory(_) | Encoder::Kafka(_) => Ok(()),
             Encoder::Json(out) => out.flush(),
             Encoder::Csv(out) => out.flush(),
         };

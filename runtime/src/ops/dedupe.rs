@@ -7,6 +7,8 @@ use crate::watermark::{PartitionId, WatermarkTracker};
 use std::collections::BTreeMap;
 use std::hash::Hash;
 
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(bound(deserialize = "K: serde::Deserialize<'de> + Eq + std::hash::Hash"))]
 pub struct Dedupe<K> {
     within: i64,
     kept: Map<K, i64>,

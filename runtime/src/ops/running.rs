@@ -7,6 +7,8 @@ use crate::fault::Result;
 use crate::keys::{Map, Set};
 use std::hash::Hash;
 
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(bound(deserialize = "K: serde::Deserialize<'de> + Eq + std::hash::Hash, A: serde::Deserialize<'de>"))]
 pub struct RunningAggregate<K, A> {
     state: Map<K, A>,
     changed: Vec<K>,

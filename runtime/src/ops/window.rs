@@ -21,7 +21,7 @@ pub trait Accumulator: Default + Clone {
     fn merge(&mut self, other: Self) -> Result<()>;
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum WindowKind {
     Tumbling { size: i64 },
     Sliding { size: i64, slide: i64 },
@@ -53,13 +53,15 @@ pub struct Row<K, A> {
     pub acc: A,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Session<A> {
     start: i64,
     end: i64,
     acc: A,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(bound(deserialize = "K: serde::Deserialize<'de> + Eq + std::hash::Hash, A: serde::Deserialize<'de>"))]
 pub struct WindowedAggregate<K, A> {
     kind: WindowKind,
     tracker: WatermarkTracker,

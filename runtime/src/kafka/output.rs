@@ -1,0 +1,119 @@
+//! The producers of a run, shared by every Kafka sink: one transactional
+//! producer for `exactly_once` sinks (its transaction is committed with the
+//! input offsets at each checkpoint) and one idempotent producer for
+//! `at_least_once` sinks (flushed before each checkpoint is written).
+
+use crate::fault::Error;
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::DeliveryResult;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer, ProducerContext};
+use rdkafka::ClientContext;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Counts failed deliveries of the idempotent producer; a checkpoint is not
+/// written while any failed, so the records are produced again after a restart.
+#[derive(Default)]
+pub struct DeliveryWatch {
+    failed: AtomicU64,
+    first_error: Mutex<Option<String>>,
+}
+
+impl ClientContext for DeliveryWatch {}
+
+impl ProducerContext for DeliveryWatch {
+    type DeliveryOpaque = ();
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        if let Err((error, _)) = result {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+            if let Ok(mut first) = self.first_error.lock() {
+                first.get_or_insert_with(|| error.to_string());
+            }
+        }
+    }
+}
+
+pub type Producer_ = BaseProducer<DeliveryWatch>;
+
+pub struct KafkaOutput {
+    pub(crate) transactional: Option<Producer_>,
+    pub(crate) plain: Option<Producer_>,
+    sent: AtomicU64,
+}
+
+impl KafkaOutput {
+    /// Creates the producers the sinks need. `transactional_id` is set when some sink is `exactly_once`.
+    pub fn new(
+        client: &ClientConfig,
+        transactional_id: Option<&str>,
+        at_least_once: bool,
+    ) -> Result<KafkaOutput, String> {
+        let make = |transactional: Option<&str>| -> Result<Producer_, String> {
+            let mut config = client.clone();
+            // Throughput defaults; `--kafka-option` (already in `client`) wins over them.
+            for (key, value) in [("linger.ms", "5"), ("batch.num.messages", "10000")] {
+                if config.get(key).is_none() {
+                    config.set(key, value);
+                }
+            }
+            match transactional {
+                Some(id) => {
+                    config.set("transactional.id", id);
+                    if config.get("transaction.timeout.ms").is_none() {
+                        config.set("transaction.timeout.ms", "60000");
+                    }
+                }
+                None => {
+                    config.set("enable.idempotence", "true");
+                }
+            }
+            config.create_with_context(DeliveryWatch::default()).map_err(|e| super::client_error("producer", &e))
+        };
+        Ok(KafkaOutput {
+            transactional: transactional_id.map(|id| make(Some(id))).transpose()?,
+            plain: if at_least_once { Some(make(None)?) } else { None },
+            sent: AtomicU64::new(0),
+        })
+    }
+
+    /// Queues one message; waits while librdkafka's queue is full.
+    pub fn send(&self, exactly_once: bool, topic: &str, key: Option<&[u8]>, payload: &[u8]) -> Result<(), Error> {
+        let producer = if exactly_once { self.transactional.as_ref() } else { self.plain.as_ref() }
+            .ok_or_else(|| Error::Fatal(format!("internal error: no producer for topic `{topic}`")))?;
+        let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic).payload(payload);
+        if let Some(key) = key {
+            record = record.key(key);
+        }
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    record = back;
+                    producer.poll(Duration::from_millis(20));
+                }
+                Err((error, _)) => return Err(Error::Fatal(format!("cannot send to Kafka topic `{topic}`: {error}"))),
+            }
+        }
+        // Serve delivery reports now and then (BaseProducer has no thread of its own).
+        if self.sent.fetch_add(1, Ordering::Relaxed).is_multiple_of(1024) {
+            producer.poll(Duration::ZERO);
+        }
+        Ok(())
+    }
+
+    /// Waits until every message of the idempotent producer is acknowledged;
+    /// fails if any was not (the checkpoint must not be written then).
+    pub fn flush_plain(&self, timeout: Duration) -> Result<(), String> {
+        let Some(producer) = &self.plain else { return Ok(()) };
+        producer.flush(timeout).map_err(|e| format!("Kafka sinks did not acknowledge every record: {e}"))?;
+        let watch = producer.context();
+        let failed = watch.failed.swap(0, Ordering::Relaxed);
+        if failed > 0 {
+            let first = watch.first_error.lock().ok().and_then(|mut f| f.take()).unwrap_or_default();
+            return Err(format!("{failed} records could not be written to Kafka (first error: {first})"));
+        }
+        Ok(())
+    }
+}

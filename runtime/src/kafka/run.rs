@@ -1,0 +1,761 @@
+//! The run loop of a program whose stream sources read Kafka.
+//!
+//! Direct consumption: every partition of every source topic is assigned to
+//! this process (no group membership), starting from the checkpoint's offsets,
+//! else the group's committed offsets, else the source's `start`. Records are
+//! processed as they are polled; every `--checkpoint-interval` an epoch ends:
+//! state and offsets are saved together and outputs are committed. With an
+//! `exactly_once` Kafka sink the epoch's outputs, its input offsets and an
+//! epoch marker are committed in one Kafka transaction, and the committed
+//! marker tells a restarted process which of the last two checkpoint files is
+//! valid. The protocol and the crash points it covers are in docs/delivery.md.
+
+use super::{client_config, client_error, KafkaOutput};
+use crate::checkpoint::{Checkpoint, CheckpointStore, PartitionOffset};
+use crate::config::{Config, Delivery, ProgramInfo, SinkKind, SourceKind, Start};
+use crate::driver::{handle, tolerate, Counters, Pipeline};
+use crate::fault::{Error, Fault};
+use crate::io::{FileSource, Format, Payload, RawRecord};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::Producer;
+use rdkafka::{Message, Offset, TopicPartitionList};
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a metadata, offset or transaction call may take before it counts as failed.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Watermark partition ids of Kafka partitions: topic index in the high bits (emitting stages use 1 << 32 and up).
+const PARTITION_BITS: u32 = 20;
+
+/// Why an attempt ended early.
+pub enum Failure {
+    /// Stop the program (bad configuration, `on_error: fail`, a fenced producer).
+    Fatal(String),
+    /// Start again from the last checkpoint (a broker down, an aborted transaction).
+    Retry(String),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::Fatal(message)
+    }
+}
+
+struct PartitionState {
+    next_offset: i64,
+    /// Reached its end (`--until-end`): paused and no longer holding the watermark back.
+    done: bool,
+    /// Had a record since the last idle check.
+    seen: bool,
+    idle: bool,
+    last_active: Instant,
+}
+
+struct TopicInput {
+    source: usize,
+    topic: String,
+    format: Format,
+    consumer: BaseConsumer,
+    partitions: Vec<PartitionState>,
+    /// The schema's columns, for CSV messages (which carry no header row).
+    headers: csv::ByteRecord,
+    row: csv::ByteRecord,
+}
+
+impl TopicInput {
+    fn partition_id(index: usize, partition: i32) -> u64 {
+        ((index as u64) << PARTITION_BITS) | partition as u64
+    }
+}
+
+/// Runs until the end of input (`--until-end`), a signal, or a fatal error;
+/// restarts from the last checkpoint after a failure that may pass (a broker down).
+pub fn run<P: Pipeline>(
+    info: &ProgramInfo,
+    config: &Config,
+    build: &dyn Fn(&Config) -> Result<P, String>,
+) -> Result<(), String> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|e| format!("cannot handle signals: {e}"))?;
+    }
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        match attempt(info, config, build, &stop) {
+            Ok(()) => return Ok(()),
+            Err(Failure::Fatal(message)) => return Err(message),
+            Err(Failure::Retry(message)) => {
+                eprintln!("warning: {message}; starting again from the last checkpoint in {}s", backoff.as_secs());
+                let until = Instant::now() + backoff;
+                while Instant::now() < until {
+                    if stop.load(Ordering::Relaxed) {
+                        eprintln!("{}: stopped; the last checkpoint holds the state", info.name);
+                        return Ok(());
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}
+
+/// The one set of brokers of a run (every Kafka connector must agree).
+fn brokers(info: &ProgramInfo, config: &Config) -> Result<String, String> {
+    let mut found: Option<String> = None;
+    let options = info
+        .sources
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| config.reads_kafka(info, *i))
+        .map(|(_, s)| match s.kind {
+            SourceKind::Kafka { brokers, .. } => brokers,
+            _ => None,
+        })
+        .chain(info.sinks.iter().enumerate().filter(|(i, _)| config.writes_kafka(info, *i)).map(
+            |(_, s)| match s.kind {
+                SinkKind::Kafka { brokers, .. } => brokers,
+                _ => None,
+            },
+        ));
+    for option in options {
+        let brokers = config.brokers_for(option)?;
+        match &found {
+            Some(other) if *other != brokers => {
+                return Err(format!(
+                    "all Kafka connectors of a program must use the same brokers (found `{other}` and `{brokers}`)"
+                ))
+            }
+            _ => found = Some(brokers),
+        }
+    }
+    Ok(found.unwrap_or_else(|| "localhost:9092".to_string()))
+}
+
+/// Creates the producers of a run's Kafka sinks (none when no sink writes Kafka).
+pub fn open_output(info: &ProgramInfo, config: &Config, client: &ClientConfig) -> Result<Option<KafkaOutput>, String> {
+    let deliveries: Vec<Delivery> = info
+        .sinks
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| config.writes_kafka(info, *i))
+        .filter_map(|(_, s)| match s.kind {
+            SinkKind::Kafka { delivery, .. } => Some(delivery),
+            _ => None,
+        })
+        .collect();
+    if deliveries.is_empty() {
+        return Ok(None);
+    }
+    let transactional_id = format!("sluice-{}", config.group_name(info));
+    let exactly_once = deliveries.contains(&Delivery::ExactlyOnce);
+    let output = KafkaOutput::new(
+        client,
+        exactly_once.then_some(transactional_id.as_str()),
+        deliveries.contains(&Delivery::AtLeastOnce),
+    )?;
+    Ok(Some(output))
+}
+
+/// Fails clearly when a topic does not exist (rather than waiting for it or creating it by accident).
+fn partitions_of(consumer: &BaseConsumer, topic: &str, brokers: &str) -> Result<Vec<i32>, Failure> {
+    let metadata = consumer
+        .fetch_metadata(Some(topic), CALL_TIMEOUT)
+        .map_err(|e| Failure::Retry(format!("cannot reach the Kafka brokers at `{brokers}`: {e}")))?;
+    let missing = || Failure::Fatal(format!("Kafka topic `{topic}` does not exist on `{brokers}`; create it first"));
+    let found = metadata.topics().iter().find(|t| t.name() == topic).ok_or_else(missing)?;
+    if found.error().is_some() || found.partitions().is_empty() {
+        return Err(missing());
+    }
+    let mut ids: Vec<i32> = found.partitions().iter().map(|p| p.id()).collect();
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+fn consumer_config(client: &ClientConfig, group: &str) -> ClientConfig {
+    let mut config = client.clone();
+    for (key, value) in [
+        ("group.id", group),
+        ("enable.auto.commit", "false"),
+        ("enable.auto.offset.store", "false"),
+        ("enable.partition.eof", "true"),
+        // Inputs may be the outputs of another exactly-once job.
+        ("isolation.level", "read_committed"),
+        ("auto.offset.reset", "earliest"),
+    ] {
+        if config.get(key).is_none() || key == "group.id" || key == "enable.partition.eof" {
+            config.set(key, value);
+        }
+    }
+    config
+}
+
+/// The committed offset of the epoch marker: the last epoch whose transaction committed.
+fn committed_epoch(consumer: &BaseConsumer, marker: &str) -> Result<Option<u64>, Failure> {
+    let mut list = TopicPartitionList::new();
+    list.add_partition(marker, 0);
+    let committed = consumer
+        .committed_offsets(list, CALL_TIMEOUT)
+        .map_err(|e| Failure::Retry(format!("cannot read the committed epoch of `{marker}`: {e}")))?;
+    Ok(committed.elements().first().and_then(|e| match e.offset() {
+        Offset::Offset(n) if n > 0 => Some(n as u64),
+        _ => None,
+    }))
+}
+
+fn ensure_marker_topic(client: &ClientConfig, marker: &str) -> Result<(), Failure> {
+    let admin: AdminClient<DefaultClientContext> =
+        client.create().map_err(|e| Failure::Fatal(client_error("admin client", &e)))?;
+    let topic = NewTopic::new(marker, 1, TopicReplication::Fixed(1));
+    let options = AdminOptions::new().operation_timeout(Some(CALL_TIMEOUT));
+    let results = super::block_on(admin.create_topics([&topic], &options))
+        .map_err(|e| Failure::Retry(format!("cannot create the epoch topic `{marker}`: {e}")))?;
+    for result in results {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((_, code)) => return Err(Failure::Fatal(format!("cannot create the epoch topic `{marker}`: {code}"))),
+        }
+    }
+    Ok(())
+}
+
+/// Reads a lookup-table topic from its beginning to its end.
+fn load_table_topic<P: Pipeline>(
+    info: &ProgramInfo,
+    pipeline: &mut P,
+    source: usize,
+    topic: &str,
+    client: &ClientConfig,
+    brokers: &str,
+    counters: &mut Counters,
+) -> Result<(), Failure> {
+    let mut config = consumer_config(client, &format!("sluice-table-{}", info.name));
+    config.set("enable.partition.eof", "true");
+    let consumer: BaseConsumer = config.create().map_err(|e| Failure::Fatal(client_error("consumer", &e)))?;
+    let partitions = partitions_of(&consumer, topic, brokers)?;
+    let mut list = TopicPartitionList::new();
+    for p in &partitions {
+        list.add_partition_offset(topic, *p, Offset::Beginning).map_err(|e| Failure::Fatal(e.to_string()))?;
+    }
+    consumer.assign(&list).map_err(|e| Failure::Retry(format!("cannot assign `{topic}`: {e}")))?;
+    let mut ended = 0;
+    let format = info.sources[source].format;
+    while ended < partitions.len() {
+        match consumer.poll(Duration::from_millis(500)) {
+            Some(Ok(message)) => {
+                counters.read[source] += 1;
+                let payload = message.payload().unwrap_or_default();
+                let raw = RawRecord {
+                    payload: if format == Format::Text { Payload::Text(payload) } else { Payload::Json(payload) },
+                    topic,
+                    partition: message.partition(),
+                    offset: message.offset(),
+                };
+                let result = pipeline.on_table_row(source, &raw);
+                handle(info, pipeline, source, &raw, result, counters).map_err(Failure::Fatal)?;
+            }
+            Some(Err(KafkaError::PartitionEOF(_))) => ended += 1,
+            Some(Err(e)) => eprintln!("warning: reading table topic `{topic}`: {e}"),
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+fn txn_failure(step: &str, error: KafkaError) -> Failure {
+    if let KafkaError::Transaction(e) = &error {
+        if e.code() == RDKafkaErrorCode::ProducerFenced || e.code() == RDKafkaErrorCode::InvalidProducerEpoch {
+            return Failure::Fatal(format!(
+                "another instance of this pipeline took over its transactions ({step}: {error}); this one stops"
+            ));
+        }
+    }
+    Failure::Retry(format!("Kafka transaction failed ({step}): {error}"))
+}
+
+struct Epochs<'a> {
+    info: &'a ProgramInfo,
+    store: CheckpointStore,
+    output: Option<Arc<KafkaOutput>>,
+    marker: String,
+    epoch: u64,
+    lineage: String,
+}
+
+impl Epochs<'_> {
+    /// Ends the current epoch: state, offsets and outputs are committed together.
+    fn commit<P: Pipeline>(&mut self, pipeline: &mut P, inputs: &[TopicInput]) -> Result<(), Failure> {
+        pipeline.flush().map_err(|e| Failure::Fatal(e.to_string()))?;
+        let offsets: Vec<PartitionOffset> = inputs
+            .iter()
+            .flat_map(|input| {
+                input.partitions.iter().enumerate().map(|(p, state)| PartitionOffset {
+                    topic: input.topic.clone(),
+                    partition: p as i32,
+                    next_offset: state.next_offset,
+                })
+            })
+            .collect();
+        let checkpoint = Checkpoint {
+            program: self.info.name.to_string(),
+            fingerprint: self.info.fingerprint,
+            epoch: self.epoch,
+            lineage: self.lineage.clone(),
+            written_at_ms: crate::time::Timestamp::now().0,
+            offsets,
+            state: pipeline.save_state().map_err(Failure::Fatal)?,
+        };
+        let mut list = TopicPartitionList::new();
+        for o in &checkpoint.offsets {
+            list.add_partition_offset(&o.topic, o.partition, Offset::Offset(o.next_offset))
+                .map_err(|e| Failure::Fatal(e.to_string()))?;
+        }
+        if let Some(output) = &self.output {
+            output.flush_plain(CALL_TIMEOUT).map_err(Failure::Retry)?;
+        }
+        match self.output.as_ref().and_then(|o| o.transactional.as_ref()) {
+            Some(producer) => {
+                // Prepared: this file is valid only once the marker below commits with the outputs.
+                self.store.write(&checkpoint).map_err(Failure::Fatal)?;
+                list.add_partition_offset(&self.marker, 0, Offset::Offset(self.epoch as i64))
+                    .map_err(|e| Failure::Fatal(e.to_string()))?;
+                let metadata = inputs
+                    .first()
+                    .and_then(|i| i.consumer.group_metadata())
+                    .ok_or_else(|| Failure::Fatal("internal error: no consumer group metadata".to_string()))?;
+                producer
+                    .send_offsets_to_transaction(&list, &metadata, CALL_TIMEOUT)
+                    .map_err(|e| txn_failure("sending offsets", e))?;
+                loop {
+                    match producer.commit_transaction(CALL_TIMEOUT) {
+                        Ok(()) => break,
+                        Err(KafkaError::Transaction(e)) if e.is_retriable() => {
+                            eprintln!("warning: committing epoch {} again: {e}", self.epoch);
+                        }
+                        Err(e) => return Err(txn_failure("commit", e)),
+                    }
+                }
+            }
+            None => {
+                self.store.write(&checkpoint).map_err(Failure::Fatal)?;
+                // For monitoring (lag tools); the checkpoint is what a restart reads.
+                if let Some(input) = inputs.first() {
+                    if let Err(e) = input.consumer.commit(&list, CommitMode::Async) {
+                        eprintln!("warning: could not commit offsets to the consumer group: {e}");
+                    }
+                }
+            }
+        }
+        let epoch = self.epoch;
+        self.store.retain(|e| e + 1 >= epoch).map_err(Failure::Fatal)?;
+        self.epoch += 1;
+        Ok(())
+    }
+
+    fn begin(&self) -> Result<(), Failure> {
+        if let Some(producer) = self.output.as_ref().and_then(|o| o.transactional.as_ref()) {
+            producer.begin_transaction().map_err(|e| txn_failure("begin", e))?;
+        }
+        Ok(())
+    }
+}
+
+fn attempt<P: Pipeline>(
+    info: &ProgramInfo,
+    config: &Config,
+    build: &dyn Fn(&Config) -> Result<P, String>,
+    stop: &AtomicBool,
+) -> Result<(), Failure> {
+    let started = Instant::now();
+    let brokers = brokers(info, config)?;
+    let client = client_config(&brokers, &config.kafka_options);
+    let group = config.group_name(info);
+    let marker = format!("{group}.sluice-epochs");
+
+    // Inputs: every partition of every topic of every Kafka stream source.
+    if let Some(source) =
+        info.sources.iter().enumerate().find(|(i, s)| !s.table && !config.reads_kafka(info, *i)).map(|(_, s)| s)
+    {
+        return Err(Failure::Fatal(format!(
+            "source `{}` reads a file while other sources read Kafka; mixing them in one run is not supported yet (swap every stream source with --input, or none)",
+            source.name
+        )));
+    }
+    let mut inputs: Vec<TopicInput> = Vec::new();
+    for (index, source) in info.sources.iter().enumerate() {
+        let SourceKind::Kafka { topics, .. } = source.kind else { continue };
+        if source.table {
+            continue;
+        }
+        for topic in topics {
+            let topic = topic.resolve().map_err(|e| format!("source `{}`: {e}", source.name))?;
+            if inputs.iter().any(|i| i.topic == topic) {
+                return Err(Failure::Fatal(format!(
+                    "topic `{topic}` is read twice; read it once and share the stream"
+                )));
+            }
+            let consumer: BaseConsumer =
+                consumer_config(&client, &group).create().map_err(|e| Failure::Fatal(client_error("consumer", &e)))?;
+            let ids = partitions_of(&consumer, &topic, &brokers)?;
+            if ids.iter().enumerate().any(|(i, id)| *id != i as i32) || ids.len() >= 1 << PARTITION_BITS {
+                return Err(Failure::Fatal(format!("topic `{topic}` has partition ids this version cannot track")));
+            }
+            let now = Instant::now();
+            inputs.push(TopicInput {
+                source: index,
+                topic,
+                format: source.format,
+                consumer,
+                partitions: ids
+                    .iter()
+                    .map(|_| PartitionState {
+                        next_offset: -1,
+                        done: false,
+                        seen: false,
+                        idle: false,
+                        last_active: now,
+                    })
+                    .collect(),
+                headers: csv::ByteRecord::from(source.columns.to_vec()),
+                row: csv::ByteRecord::new(),
+            });
+        }
+    }
+    if inputs.is_empty() {
+        return Err(Failure::Fatal("internal error: a Kafka run without Kafka sources".to_string()));
+    }
+
+    // Outputs, and the sinks' topics.
+    let output = open_output(info, config, &client)?.map(Arc::new);
+    for (i, sink) in info.sinks.iter().enumerate() {
+        if let (true, SinkKind::Kafka { topic, .. }) = (config.writes_kafka(info, i), sink.kind) {
+            let topic = topic.resolve().map_err(|e| format!("sink `{}`: {e}", sink.name))?;
+            partitions_of(&inputs[0].consumer, &topic, &brokers)?;
+        }
+    }
+    let transactional = output.as_ref().is_some_and(|o| o.transactional.is_some());
+    if let Some(producer) = output.as_ref().and_then(|o| o.transactional.as_ref()) {
+        ensure_marker_topic(&client, &marker)?;
+        // Fences a previous instance and aborts its open transaction.
+        producer
+            .init_transactions(CALL_TIMEOUT)
+            .map_err(|e| Failure::Retry(format!("cannot start Kafka transactions on `{brokers}`: {e}")))?;
+    }
+
+    // Which checkpoint is valid: with transactions, the one whose epoch marker committed.
+    let store = CheckpointStore::new(config.checkpoint_path(info));
+    let epochs = store.epochs().map_err(Failure::Fatal)?;
+    let (checkpoint, committed) = if transactional {
+        let committed = committed_epoch(&inputs[0].consumer, &marker)?;
+        // Files of epochs that never committed are stale.
+        store.retain(|e| committed.is_some_and(|c| e <= c)).map_err(Failure::Fatal)?;
+        let found = match committed {
+            Some(epoch) if epochs.contains(&epoch) => Some(store.read(epoch).map_err(Failure::Fatal)?),
+            Some(epoch) => {
+                eprintln!(
+                    "warning: epoch {epoch} committed but its checkpoint is not in `{}`: starting with empty state from the committed offsets",
+                    store.dir().display()
+                );
+                None
+            }
+            None => None,
+        };
+        (found, committed)
+    } else {
+        let mut found = None;
+        for epoch in epochs.iter().rev() {
+            match store.read(*epoch) {
+                Ok(c) => {
+                    found = Some(c);
+                    break;
+                }
+                Err(e) => eprintln!("warning: {e}; trying the previous checkpoint"),
+            }
+        }
+        (found, None)
+    };
+    if let Some(c) = &checkpoint {
+        if c.program != info.name || c.fingerprint != info.fingerprint {
+            return Err(Failure::Fatal(format!(
+                "the checkpoint in `{}` was written by a different program (`{}`, or an earlier version of this one); its state cannot be restored into this one. Give a new --checkpoint-dir (and --group) to start afresh",
+                store.dir().display(),
+                c.program
+            )));
+        }
+    }
+
+    let mut run_config = config.clone();
+    run_config.kafka_output = output.clone();
+    let mut pipeline = build(&run_config)?;
+    if let Some(c) = &checkpoint {
+        pipeline.restore_state(&c.state).map_err(|e| format!("cannot restore the checkpoint: {e}"))?;
+    }
+    let mut counters = Counters::new(info.sources.len());
+
+    // Lookup tables are loaded whole before the stream starts.
+    for (index, source) in info.sources.iter().enumerate().filter(|(_, s)| s.table) {
+        if config.reads_kafka(info, index) {
+            if let SourceKind::Kafka { topics, .. } = source.kind {
+                for topic in topics {
+                    let topic = topic.resolve().map_err(|e| format!("source `{}`: {e}", source.name))?;
+                    load_table_topic(info, &mut pipeline, index, &topic, &client, &brokers, &mut counters)?;
+                }
+            }
+        } else {
+            let path = config.source_path(info, index)?;
+            let mut reader =
+                FileSource::open(&path, source.format).map_err(|e| format!("source `{}`: {e}", source.name))?;
+            while let Some(raw) = reader.next_record()? {
+                counters.read[index] += 1;
+                let result = pipeline.on_table_row(index, &raw);
+                handle(info, &mut pipeline, index, &raw, result, &mut counters)?;
+            }
+        }
+    }
+
+    // Starting offsets: the checkpoint's, else the group's committed ones, else `start`.
+    for input in &mut inputs {
+        let mut wanted = TopicPartitionList::new();
+        for p in 0..input.partitions.len() {
+            wanted.add_partition(&input.topic, p as i32);
+        }
+        let group_offsets =
+            if checkpoint.is_none() {
+                Some(input.consumer.committed_offsets(wanted, CALL_TIMEOUT).map_err(|e| {
+                    Failure::Retry(format!("cannot read the committed offsets of `{}`: {e}", input.topic))
+                })?)
+            } else {
+                None
+            };
+        let start = match info.sources[input.source].kind {
+            SourceKind::Kafka { start, .. } => start,
+            _ => Start::Earliest,
+        };
+        let mut assignment = TopicPartitionList::new();
+        for (p, state) in input.partitions.iter_mut().enumerate() {
+            let p = p as i32;
+            let from_checkpoint = checkpoint.as_ref().and_then(|c| {
+                c.offsets.iter().find(|o| o.topic == input.topic && o.partition == p).map(|o| o.next_offset)
+            });
+            let from_group = group_offsets.as_ref().and_then(|list| {
+                list.find_partition(&input.topic, p).and_then(|e| match e.offset() {
+                    Offset::Offset(n) if n >= 0 => Some(n),
+                    _ => None,
+                })
+            });
+            let next = match from_checkpoint.or(from_group) {
+                Some(n) if n >= 0 => n,
+                _ => {
+                    let (low, high) = input
+                        .consumer
+                        .fetch_watermarks(&input.topic, p, CALL_TIMEOUT)
+                        .map_err(|e| Failure::Retry(format!("cannot read the offsets of `{}`: {e}", input.topic)))?;
+                    if start == Start::Earliest {
+                        low
+                    } else {
+                        high
+                    }
+                }
+            };
+            state.next_offset = next;
+            assignment.add_partition_offset(&input.topic, p, Offset::Offset(next)).map_err(|e| e.to_string())?;
+        }
+        input
+            .consumer
+            .assign(&assignment)
+            .map_err(|e| Failure::Retry(format!("cannot assign `{}`: {e}", input.topic)))?;
+    }
+
+    let mut epochs = Epochs {
+        info,
+        store,
+        output: output.clone(),
+        marker,
+        epoch: checkpoint.as_ref().map_or(committed.unwrap_or(0), |c| c.epoch) + 1,
+        lineage: checkpoint
+            .as_ref()
+            .map_or_else(|| format!("{:x}", crate::time::Timestamp::now().0), |c| c.lineage.clone()),
+    };
+    if !config.quiet {
+        match &checkpoint {
+            Some(c) => eprintln!(
+                "{}: restored checkpoint epoch {} from `{}`",
+                info.name,
+                c.epoch,
+                epochs.store.dir().display()
+            ),
+            None => eprintln!(
+                "{}: no checkpoint in `{}`: starting from the committed offsets or `start`",
+                info.name,
+                epochs.store.dir().display()
+            ),
+        }
+    }
+    epochs.begin()?;
+
+    let terminal = std::io::stderr().is_terminal() && !config.quiet;
+    let checkpoint_every = Duration::from_millis(config.checkpoint_interval_ms);
+    let tick_every = Duration::from_millis(config.flush_interval_ms);
+    let idle_after = Duration::from_millis(config.idle_timeout_ms);
+    let mut last_checkpoint = Instant::now();
+    let mut last_tick = Instant::now();
+    let mut last_idle_check = Instant::now();
+    let mut last_progress = Instant::now();
+    let mut last_warning: Option<Instant> = None;
+    let single = inputs.len() == 1;
+    let max_bytes = config.max_record_bytes;
+    loop {
+        let mut polled = 0usize;
+        for (index, input) in inputs.iter_mut().enumerate() {
+            if input.partitions.iter().all(|p| p.done) {
+                continue;
+            }
+            let timeout = if single { Duration::from_millis(100) } else { Duration::ZERO };
+            for _ in 0..512 {
+                let TopicInput { source, topic, format, consumer, partitions, headers, row } = &mut *input;
+                let Some(polled_message) = consumer.poll(if polled == 0 { timeout } else { Duration::ZERO }) else {
+                    break;
+                };
+                polled += 1;
+                let message = match polled_message {
+                    Ok(message) => message,
+                    Err(KafkaError::PartitionEOF(p)) => {
+                        if config.until_end {
+                            if let Some(state) = partitions.get_mut(p as usize).filter(|s| !s.done) {
+                                state.done = true;
+                                let mut list = TopicPartitionList::new();
+                                list.add_partition(topic, p);
+                                let _ = consumer.pause(&list);
+                                pipeline
+                                    .on_partition_done(TopicInput::partition_id(index, p))
+                                    .map_err(|e| Failure::Fatal(e.to_string()))?;
+                            }
+                        }
+                        continue;
+                    }
+                    Err(e) => {
+                        // The broker is down or restarting: librdkafka reconnects; say so now and then.
+                        if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
+                            eprintln!("warning: reading `{topic}`: {e} (retrying)");
+                            last_warning = Some(Instant::now());
+                        }
+                        break;
+                    }
+                };
+                let partition = message.partition();
+                let offset = message.offset();
+                let Some(state) = partitions.get_mut(partition as usize) else { continue };
+                if state.done || offset < state.next_offset {
+                    continue;
+                }
+                state.next_offset = offset + 1;
+                state.seen = true;
+                let source = *source;
+                counters.read[source] += 1;
+                let payload = message.payload().unwrap_or_default();
+                let mut fault = None;
+                let payload = match format {
+                    Format::Text => Payload::Text(payload),
+                    Format::Csv => {
+                        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(payload);
+                        match reader.read_byte_record(row) {
+                            Ok(true) => {}
+                            Ok(false) => fault = Some(Fault::new("an empty CSV message").at("decode")),
+                            Err(e) => fault = Some(Fault::new(format!("bad CSV: {e}")).at("decode")),
+                        }
+                        Payload::Csv { row, headers }
+                    }
+                    _ => Payload::Json(payload),
+                };
+                let raw = RawRecord { payload, topic, partition, offset };
+                if message.payload_len() > max_bytes {
+                    fault = Some(
+                        Fault::new(format!(
+                            "a record of {} bytes is larger than --max-record-size ({max_bytes} bytes)",
+                            message.payload_len()
+                        ))
+                        .at("decode"),
+                    );
+                }
+                let result = match fault {
+                    Some(fault) => Err(Error::Fault(fault)),
+                    None => pipeline.on_record(source, TopicInput::partition_id(index, partition), &raw),
+                };
+                handle(info, &mut pipeline, source, &raw, result, &mut counters).map_err(Failure::Fatal)?;
+            }
+        }
+        if polled == 0 && !single {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+
+        // Housekeeping.
+        let now = Instant::now();
+        if now.duration_since(last_tick) >= tick_every {
+            last_tick = now;
+            tolerate(pipeline.on_tick(crate::time::Timestamp::now().0), &mut counters)?;
+        }
+        if now.duration_since(last_idle_check) >= Duration::from_millis(200) {
+            last_idle_check = now;
+            for (index, input) in inputs.iter_mut().enumerate() {
+                for (p, state) in input.partitions.iter_mut().enumerate() {
+                    if state.seen {
+                        state.seen = false;
+                        state.idle = false;
+                        state.last_active = now;
+                    } else if !state.idle && !state.done && now.duration_since(state.last_active) >= idle_after {
+                        state.idle = true;
+                        pipeline
+                            .on_partition_done(TopicInput::partition_id(index, p as i32))
+                            .map_err(|e| Failure::Fatal(e.to_string()))?;
+                    }
+                }
+            }
+        }
+        let finished = config.until_end && inputs.iter().all(|i| i.partitions.iter().all(|p| p.done));
+        let stopping = stop.load(Ordering::Relaxed);
+        if finished {
+            tolerate(pipeline.on_end(), &mut counters)?;
+        }
+        if finished || stopping || now.duration_since(last_checkpoint) >= checkpoint_every {
+            epochs.commit(&mut pipeline, &inputs)?;
+            last_checkpoint = Instant::now();
+            if finished || stopping {
+                break;
+            }
+            epochs.begin()?;
+        }
+        if terminal && now.duration_since(last_progress) >= Duration::from_secs(1) {
+            last_progress = now;
+            let read: u64 = counters.read.iter().sum();
+            let rate = read as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            eprint!("\r{}: read {read} ({rate:.0}/s), epoch {}, {} bad   ", info.name, epochs.epoch, counters.faults);
+        }
+    }
+    if terminal {
+        eprintln!();
+    }
+    pipeline.close().map_err(|e| Failure::Fatal(e.to_string()))?;
+    if !config.quiet {
+        let read: u64 = counters.read.iter().sum();
+        let mut summary = format!("{}: read {read} records", info.name);
+        for (name, value) in pipeline.stats() {
+            summary.push_str(&format!(", {name} {value}"));
+        }
+        if counters.faults > 0 {
+            summary.push_str(&format!(", {} bad records ({} dead-lettered)", counters.faults, counters.dead_letters));
+        }
+        let how = if stop.load(Ordering::Relaxed) { "stopped by a signal" } else { "reached the end" };
+        eprintln!(
+            "{summary} in {:.2}s; {how}, last checkpoint epoch {}",
+            started.elapsed().as_secs_f64(),
+            epochs.epoch - 1
+        );
+    }
+    Ok(())
+}
