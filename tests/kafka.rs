@@ -73,6 +73,10 @@ fn golden_cases_through_the_broker() {
         for source in &plan.sources {
             match &source.connector {
                 SourceConnector::Kafka { topics, .. } => {
+                    for other in &topics[1..] {
+                        broker.create_topic(&literal(other), 1);
+                        topics_to_reset.push(literal(other));
+                    }
                     let topic = literal(&topics[0]);
                     broker.create_topic(&topic, 1);
                     if let Some(path) = input_of(case, &source.name) {
@@ -213,6 +217,12 @@ fn crash_expected() -> Vec<Value> {
 /// (lost, duplicated) rows of an output against the expectation.
 pub fn loss_and_duplicates(expected: &[Value], actual: &[Value]) -> (usize, usize) {
     let (missing, unexpected) = multiset_diff(expected, actual);
+    for row in missing.iter().take(3) {
+        eprintln!("  missing:    {row}");
+    }
+    for row in unexpected.iter().take(3) {
+        eprintln!("  unexpected: {row}");
+    }
     (missing.len(), unexpected.len())
 }
 

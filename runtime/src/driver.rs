@@ -14,6 +14,9 @@ pub trait Pipeline {
     fn on_record(&mut self, source: usize, partition: u64, raw: &RawRecord<'_>) -> Result<(), Error>;
     /// Loads one row of a lookup-table source.
     fn on_table_row(&mut self, source: usize, raw: &RawRecord<'_>) -> Result<(), Error>;
+    /// An input partition was assigned (Kafka): the event-time stages it feeds
+    /// directly wait for it before their watermark advances.
+    fn on_partition_assigned(&mut self, partition: u64);
     /// An input partition ended: it no longer holds watermarks back.
     fn on_partition_done(&mut self, partition: u64) -> Result<(), Error>;
     /// Processing time advanced: processing-time windows close, running aggregates emit.

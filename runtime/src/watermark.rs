@@ -47,6 +47,14 @@ impl WatermarkTracker {
         self.recompute()
     }
 
+    /// A partition assigned to this process holds the watermark back from the
+    /// start, before its first record (until it has records, ends or goes idle).
+    pub fn hold(&mut self, partition: PartitionId) {
+        if !self.partitions.iter().any(|p| p.id == partition) {
+            self.partitions.push(Partition { id: partition, max_time: i64::MIN, done: false });
+        }
+    }
+
     /// The partition ended (file finished) or went idle: it no longer holds the watermark back.
     pub fn partition_done(&mut self, partition: PartitionId) -> bool {
         if let Some(p) = self.partitions.iter_mut().find(|p| p.id == partition) {
@@ -106,5 +114,17 @@ mod tests {
         assert_eq!(w.watermark(), 190);
         w.finish();
         assert_eq!(w.watermark(), i64::MAX);
+    }
+
+    #[test]
+    fn an_assigned_partition_holds_the_watermark_before_its_first_record() {
+        let mut w = WatermarkTracker::new(0);
+        w.hold(1);
+        assert!(!w.observe(0, 100), "partition 1 has not been read yet");
+        assert_eq!(w.watermark(), i64::MIN);
+        w.observe(1, 50);
+        assert_eq!(w.watermark(), 50);
+        w.hold(1);
+        assert_eq!(w.watermark(), 50, "holding a known partition changes nothing");
     }
 }

@@ -156,6 +156,8 @@ struct Chains {
     aggregates: Vec<(Ident, Ident, bool, bool)>,
     /// (state, processing time) of dedupe stages.
     dedupes: Vec<(Ident, bool)>,
+    /// Event-time states that see the source's own partitions (no aggregate before them).
+    source_fed: Vec<Ident>,
 }
 
 pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: bool) -> TokenStream {
@@ -166,7 +168,8 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
     }
     let borrowing = borrowing(plan);
     let chains = chains(plan, cx, &borrowing);
-    let Chains { items: chain_items, methods, state, aggregates, dedupes } = chains;
+    let Chains { items: chain_items, methods, state, aggregates, dedupes, source_fed } = chains;
+    let holds = source_fed.iter().map(|state| quote!(self.#state.hold(partition);));
 
     // Params.
     let param_fields = plan.params.iter().map(|p| {
@@ -650,6 +653,10 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
                 }
             }
 
+            fn on_partition_assigned(&mut self, partition: u64) {
+                #(#holds)*
+            }
+
             fn on_partition_done(&mut self, partition: u64) -> Result<(), #rt::Error> {
                 #(#on_partition_done)*
                 #(#dedupe_done)*
@@ -817,7 +824,28 @@ fn chains(plan: &TypedPlan, cx: &Cx<'_>, borrowing: &Borrowing) -> Chains {
         state: Vec::new(),
         aggregates: Vec::new(),
         dedupes: Vec::new(),
+        source_fed: Vec::new(),
     };
+    // Which pipelines receive the source's partition ids at their start: those
+    // reading sources, or streams of pipelines without an aggregate (a fixpoint,
+    // as pipelines may be declared in any order).
+    let mut fed = vec![false; plan.pipelines.len()];
+    loop {
+        let mut changed = false;
+        for (p, pipeline) in plan.pipelines.iter().enumerate() {
+            let now = pipeline.inputs.iter().all(|input| match input {
+                Input::Source(_) => true,
+                Input::Stream(up) => fed[up.0] && !plan.pipeline(*up).stages.iter().any(|s| s.kind.is_emitter()),
+            });
+            if now != fed[p] {
+                fed[p] = now;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
     let mut emitter_count = 0u64;
     for (p, pipeline) in plan.pipelines.iter().enumerate() {
         let pid = PipelineId(p);
@@ -868,6 +896,9 @@ fn chains(plan: &TypedPlan, cx: &Cx<'_>, borrowing: &Borrowing) -> Chains {
                     StageKind::Dedupe { keys, within, time } => {
                         let code = ops::dedupe::emit(&s, keys, within, time);
                         out.dedupes.push((code.state[0].0.clone(), *time == TimeSource::Processing));
+                        if start == 0 && fed[p] && *time != TimeSource::Processing {
+                            out.source_fed.push(code.state[0].0.clone());
+                        }
                         code
                     }
                     StageKind::Join { table, stream_key, table_field, outer } => {
@@ -886,6 +917,9 @@ fn chains(plan: &TypedPlan, cx: &Cx<'_>, borrowing: &Borrowing) -> Chains {
                             EMIT_PARTITION_BASE + emitter_count,
                         );
                         out.methods.push(parts.emit_item);
+                        if start == 0 && fed[p] && parts.windowed && !parts.processing_time {
+                            out.source_fed.push(parts.state.clone());
+                        }
                         out.aggregates.push((parts.state, parts.emit_fn, parts.windowed, parts.processing_time));
                         parts.code
                     }

@@ -572,6 +572,12 @@ fn attempt<P: Pipeline>(
             .map_err(|e| Failure::Retry(format!("cannot assign `{}`: {e}", input.topic)))?;
     }
 
+    // Every assigned partition holds the watermark back from the start (until it has records, ends or idles).
+    for (index, input) in inputs.iter().enumerate() {
+        for p in 0..input.partitions.len() {
+            pipeline.on_partition_assigned(TopicInput::partition_id(index, p as i32));
+        }
+    }
     let mut epochs = Epochs {
         info,
         store,

@@ -49,6 +49,11 @@ impl<K: Hash + Eq + Clone> Dedupe<K> {
         }
     }
 
+    /// An input partition was assigned: it holds the watermark back until it has records.
+    pub fn hold(&mut self, partition: PartitionId) {
+        self.tracker.hold(partition);
+    }
+
     pub fn partition_done(&mut self, partition: PartitionId) {
         if self.tracker.partition_done(partition) {
             self.expire();

@@ -308,6 +308,11 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
         self.tracker.partition_done(partition)
     }
 
+    /// An input partition was assigned: it holds the watermark back until it has records.
+    pub fn hold(&mut self, partition: PartitionId) {
+        self.tracker.hold(partition);
+    }
+
     /// Processing-time windows: the clock moved.
     pub fn set_clock(&mut self, now: i64) -> bool {
         self.tracker.set_clock(now)
