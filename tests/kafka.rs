@@ -321,3 +321,119 @@ mod rand_free {
         }
     }
 }
+
+const DEAD_LETTER_PROGRAM: &str = r#"
+schema Payment { id: int, amount: float, merchant: string }
+source payments: Payment from kafka { topic: "payments", on_error: rejects }
+sink big to kafka { topic: "big", key: merchant }
+sink rejects to kafka { topic: "rejects" }
+pipeline big_payments { from payments | where amount >= 0.0 | to big }
+"#;
+
+/// 1000 records, every tenth one bad in one of four ways.
+fn payments() -> (Vec<Vec<u8>>, Vec<Value>, usize) {
+    let mut payloads = Vec::new();
+    let mut good = Vec::new();
+    let mut bad = 0;
+    for i in 0..1000 {
+        if i % 10 == 3 {
+            bad += 1;
+            payloads.push(match (i / 10) % 4 {
+                0 => b"{not json".to_vec(),
+                1 => format!(r#"{{"id":"{i}","amount":1.0,"merchant":"m"}}"#).into_bytes(),
+                2 => vec![b'{', 0xff, 0xfe, b'}'],
+                _ => format!(r#"{{"id":{i},"amount":1.0,"merchant":"{}"}}"#, "x".repeat(3000)).into_bytes(),
+            });
+        } else {
+            let record = serde_json::json!({ "id": i, "amount": (i % 7) as f64, "merchant": format!("m{}", i % 5) });
+            payloads.push(record.to_string().into_bytes());
+            good.push(record);
+        }
+    }
+    (payloads, good, bad)
+}
+
+#[test]
+fn bad_records_go_to_the_dead_letter_topic_in_the_same_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("dead_letters.pipe");
+    std::fs::write(&program, DEAD_LETTER_PROGRAM).unwrap();
+    let binary = build_program(&program);
+    let broker = Broker::start();
+    for (topic, partitions) in [("payments", 3), ("big", 1), ("rejects", 1)] {
+        broker.create_topic(topic, partitions);
+    }
+    let (payloads, good, bad) = payments();
+    broker.produce("payments", 3, &payloads);
+    let output = run(
+        &binary,
+        &broker,
+        &dir.path().join("checkpoints"),
+        &["--until-end".into(), "--max-record-size".into(), "2KiB".into()],
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let written: Vec<Value> =
+        broker.consume("big").into_iter().map(|(_, p)| serde_json::from_str(&p).unwrap()).collect();
+    assert_eq!(multiset_diff(&good, &written), (vec![], vec![]));
+    let letters: Vec<Value> =
+        broker.consume("rejects").into_iter().map(|(_, p)| serde_json::from_str(&p).unwrap()).collect();
+    assert_eq!(letters.len(), bad, "one dead letter per bad record");
+    for letter in &letters {
+        assert_eq!(letter["source"], "payments");
+        assert_eq!(letter["topic"], "payments");
+        assert!(letter["partition"].as_i64().is_some_and(|p| (0..3).contains(&p)), "{letter}");
+        assert!(letter["offset"].as_i64().is_some_and(|o| o >= 0), "{letter}");
+        assert!(!letter["error"].as_str().unwrap().is_empty());
+    }
+    assert!(letters.iter().any(|l| l["payload_encoding"] == "base64"), "bad UTF-8 travels as base64");
+    assert!(letters.iter().any(|l| l["error"].as_str().unwrap().contains("--max-record-size")));
+}
+
+#[test]
+fn on_error_fail_stops_at_the_bad_record_and_does_not_skip_it_on_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("fail_fast.pipe");
+    std::fs::write(&program, DEAD_LETTER_PROGRAM.replace("on_error: rejects", "on_error: fail")).unwrap();
+    let binary = build_program(&program);
+    let broker = Broker::start();
+    for (topic, partitions) in [("payments", 1), ("big", 1), ("rejects", 1)] {
+        broker.create_topic(topic, partitions);
+    }
+    let (payloads, _, _) = payments();
+    broker.produce("payments", 1, &payloads);
+    let checkpoints = dir.path().join("checkpoints");
+    for attempt in 0..2 {
+        let output = run(&binary, &broker, &checkpoints, &["--until-end".into()]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "attempt {attempt} should fail");
+        assert!(stderr.contains("partition 0 offset 3"), "attempt {attempt}: {stderr}");
+    }
+    // Nothing after the bad record was committed, and the records before it once at most.
+    assert!(broker.consume("big").len() <= 3);
+}
+
+#[test]
+fn kafka_option_values_are_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("secrets.pipe");
+    std::fs::write(&program, DEAD_LETTER_PROGRAM).unwrap();
+    let binary = build_program(&program);
+    let canary = "canary-pw-8c1f";
+    let help =
+        Command::new(&binary).args(["--kafka-option", &format!("sasl.password={canary}"), "--help"]).output().unwrap();
+    let bad_option = Command::new(&binary)
+        .args(["--kafka-option", &format!("no.such.option={canary}"), "--until-end"])
+        .output()
+        .unwrap();
+    let bad_value = Command::new(&binary)
+        .args(["--brokers", "127.0.0.1:9", "--kafka-option", &format!("security.protocol={canary}"), "--until-end"])
+        .output()
+        .unwrap();
+    for output in [&help, &bad_option, &bad_value] {
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert!(!text.contains(canary), "the secret was printed: {text}");
+    }
+    assert!(!bad_option.status.success());
+    assert!(String::from_utf8_lossy(&bad_option.stderr).contains("no.such.option"));
+    assert!(!bad_value.status.success());
+}
