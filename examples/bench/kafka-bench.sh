@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The broker benchmark (docs/benchmarks.md): W1 and W2 read from a real broker
+# with --until-end, next to a plain rdkafka consumer that only counts the same
+# records (the physical limit of this machine and broker).
+#
+#   ./examples/bench/kafka-bench.sh [N]     N records (default 1,000,000) on 4 partitions
+#
+# Needs the broker (scripts/broker.sh install) and a sluice binary (cargo build).
+# RUNS=3 timed runs each; PORT=19600. Prints figures; judges nothing.
+set -euo pipefail
+
+N=${1:-1000000}
+RUNS=${RUNS:-3}
+PORT=${PORT:-19600}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+WORK=${SLUICE_BENCH_DIR:-${TMPDIR:-/tmp}/sluice-bench}
+CACHE=${SLUICE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice}
+TARGET=${SLUICE_TARGET_DIR:-$CACHE/target}
+SLUICE=${SLUICE:-$ROOT/target/debug/sluice}
+BROKERS=127.0.0.1:$PORT
+TIME=/usr/bin/time
+mkdir -p "$WORK"
+cd "$ROOT"
+
+DATA=$WORK/clicks-$N.jsonl
+[[ -s $DATA ]] || python3 "$HERE/gen.py" "$N" >"$DATA"
+
+echo "building the counting consumer and the two programs ..."
+(cd "$HERE/kafka-tool" && CARGO_TARGET_DIR=$TARGET cargo build --release --quiet)
+TOOL=$TARGET/release/sluice-bench-kafka-tool
+"$SLUICE" build "$HERE/w1-kafka.pipe" -o "$WORK/w1-kafka" >/dev/null
+"$SLUICE" build "$HERE/w2-kafka.pipe" -o "$WORK/w2-kafka" >/dev/null
+
+export SLUICE_BROKER_STATE=$WORK/broker
+"$ROOT/scripts/broker.sh" start "$PORT" >/dev/null
+trap '"$ROOT/scripts/broker.sh" stop >/dev/null' EXIT
+"$TOOL" "$BROKERS" create bench-clicks 4
+"$TOOL" "$BROKERS" create bench-w2 1
+echo "producing $N records to bench-clicks (4 partitions) ..."
+"$TOOL" "$BROKERS" produce bench-clicks 4 "$DATA"
+
+# Prints "records-per-CPU-second wall-seconds peak-RSS-MB" of one run.
+measure() {
+    local out
+    $TIME -o "$WORK/time.txt" -f "TIME %U %S %e %M" "$@" >/dev/null 2>"$WORK/run.log" \
+        || { echo "error: $* failed; see $WORK/run.log" >&2; exit 1; }
+    out=$(grep '^TIME' "$WORK/time.txt")
+    awk -v n="$N" -v line="$out" 'BEGIN { split(line, f, " "); cpu = f[2] + f[3];
+        printf "%.0f %.2f %.1f\n", n / cpu, f[4], f[5] / 1024 }'
+}
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+run_case() {
+    local label=$1; shift
+    local rates=() walls=() rss=()
+    for _ in $(seq "$RUNS"); do
+        # Each run starts afresh: no checkpoint, and a consumer group with no committed offsets.
+        rm -rf "$WORK/ckpt"
+        GROUP=bench-$(date +%s%N)
+        read -r rate wall mem < <(measure "${@/#GROUP/$GROUP}")
+        rates+=("$rate"); walls+=("$wall"); rss+=("$mem")
+    done
+    local r w m
+    r=$(printf '%s\n' "${rates[@]}" | median); w=$(printf '%s\n' "${walls[@]}" | median); m=$(printf '%s\n' "${rss[@]}" | median)
+    printf '%-34s %12s rec/CPU-s %8s s wall %8s MB RSS\n' "$label" "$r" "$w" "$m"
+    echo "$r"
+}
+
+echo
+echo "median of $RUNS runs, $N records:"
+RAW=$(run_case "raw rdkafka consumer (count only)" "$TOOL" "$BROKERS" count bench-clicks | tee /dev/stderr | tail -1)
+W1=$(run_case "W1 filter+project -> /dev/null" "$WORK/w1-kafka" --brokers "$BROKERS" --until-end --quiet \
+    --checkpoint-dir "$WORK/ckpt" --group GROUP --output out=/dev/null | tee /dev/stderr | tail -1)
+W2=$(run_case "W2 window -> kafka, checkpoint 5s" "$WORK/w2-kafka" --brokers "$BROKERS" --until-end --quiet \
+    --checkpoint-dir "$WORK/ckpt" --group GROUP --output late_clicks=/dev/null | tee /dev/stderr | tail -1)
+W2F=$(run_case "W2 window -> kafka, checkpoint 1s" "$WORK/w2-kafka" --brokers "$BROKERS" --until-end --quiet \
+    --checkpoint-interval 1s --checkpoint-dir "$WORK/ckpt" --group GROUP --output late_clicks=/dev/null | tee /dev/stderr | tail -1)
+echo
+awk -v raw="$RAW" -v w1="$W1" -v w2="$W2" -v w2f="$W2F" 'BEGIN {
+    printf "W1 / raw consumer: %.2fx\nW2 / raw consumer: %.2fx\ncheckpoint overhead at 1s (W2): %.1f%%\n",
+        w1 / raw, w2 / raw, (w2 / w2f - 1) * 100 }'
