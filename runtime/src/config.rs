@@ -469,7 +469,7 @@ fn help(info: &ProgramInfo) -> String {
          --brokers LIST        bootstrap servers [default: the program's `brokers`, else $SLUICE_BROKERS, else localhost:9092]\n      \
          --kafka-option KEY=VALUE  a librdkafka setting for every client (SASL, TLS, tuning); values are never printed\n      \
          --group NAME          consumer group that offsets are committed to [default: the program's name]\n      \
-         --until-end           stop once every input partition reaches the end it had at start\n      \
+         --until-end           stop once every input partition has reached its end (the broker's high watermark)\n      \
          --idle-timeout DUR    a partition without records this long stops holding the watermark [default: 30s]\n      \
          --checkpoint-interval DUR  how often state, offsets and outputs are committed [default: 5s]\n      \
          --checkpoint-dir DIR  where checkpoints are kept [default: ./.sluice/<program>]\n      \
