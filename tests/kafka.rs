@@ -311,6 +311,57 @@ fn crash_test_at_least_once() {
     assert_eq!(lost, 0, "rows were lost");
 }
 
+#[test]
+fn the_pipeline_waits_through_a_broker_restart_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("w2_restart.pipe");
+    std::fs::write(&program, CRASH_PROGRAM.replace("DELIVERY", "exactly_once")).unwrap();
+    let binary = build_program(&program);
+    let mut broker = Broker::start_durable();
+    broker.create_topic("clicks", 4);
+    broker.create_topic("counts", 2);
+    let checkpoints = dir.path().join("checkpoints");
+    let records: Vec<Vec<u8>> = (0..RECORDS).map(click).collect();
+    let (first, rest) = records.split_at(RECORDS / 2);
+    broker.produce_from(first);
+    let mut pipeline = Command::new(&binary)
+        .args(["--brokers", &broker.address, "--quiet", "--checkpoint-interval", "300ms", "--idle-timeout", "1h"])
+        .arg("--checkpoint-dir")
+        .arg(&checkpoints)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    // kill -9 of the broker while the pipeline runs; it comes back 3 s later on the same storage.
+    broker.kill();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(pipeline.try_wait().unwrap().is_none(), "the pipeline exited while the broker was down");
+    broker.restart();
+    broker.produce_from(rest);
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    assert!(pipeline.try_wait().unwrap().is_none(), "the pipeline exited after the broker came back");
+    // SIGTERM: a final checkpoint and exit 0.
+    let pid = pipeline.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = pipeline.wait().unwrap();
+    assert!(status.success(), "SIGTERM should end the run cleanly: {status}");
+    let output = Command::new(&binary)
+        .args(["--brokers", &broker.address, "--quiet", "--until-end", "--idle-timeout", "1h"])
+        .arg("--checkpoint-dir")
+        .arg(&checkpoints)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let actual: Vec<Value> =
+        broker.consume("counts").into_iter().map(|(_, payload)| serde_json::from_str(&payload).unwrap()).collect();
+    let (lost, duplicated) = loss_and_duplicates(&crash_expected(), &actual);
+    eprintln!("broker restart: {} rows read, {lost} lost, {duplicated} duplicated", actual.len());
+    assert_eq!(lost, 0, "rows were lost");
+    if broker.filters_aborted_transactions() {
+        assert_eq!(duplicated, 0, "rows were duplicated");
+    }
+}
+
 mod rand_free {
     /// A tiny deterministic generator for kill instants (no dependency needed).
     pub struct Lcg(pub u64);

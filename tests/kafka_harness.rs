@@ -43,6 +43,11 @@ impl Broker {
         Broker::start_with("memory://nisshi/")
     }
 
+    /// A broker whose storage is a SQLite file in its directory: it survives a kill -9.
+    pub fn start_durable() -> Broker {
+        Broker::start_with("sqlite://broker.db")
+    }
+
     fn start_with(storage: &str) -> Broker {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut broker = Broker {
@@ -114,6 +119,12 @@ impl Broker {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Starts the broker again on the same port and storage (after `kill`).
+    pub fn restart(&mut self) {
+        self.kill();
+        self.launch();
     }
 
     fn client(&self) -> ClientConfig {

@@ -63,8 +63,9 @@ run_case() {
     done
     local r w m
     r=$(printf '%s\n' "${rates[@]}" | median); w=$(printf '%s\n' "${walls[@]}" | median); m=$(printf '%s\n' "${rss[@]}" | median)
-    printf '%-34s %12s rec/CPU-s %8s s wall %8s MB RSS\n' "$label" "$r" "$w" "$m"
-    echo "$r"
+    printf '%-34s %12s rec/CPU-s %8s s wall (%s rec/s) %8s MB RSS\n' "$label" "$r" "$w" \
+        "$(awk -v n="$N" -v w="$w" 'BEGIN { printf "%.0f", n / w }')" "$m"
+    echo "$r $w"
 }
 
 echo
@@ -78,5 +79,7 @@ W2F=$(run_case "W2 window -> kafka, checkpoint 1s" "$WORK/w2-kafka" --brokers "$
     --checkpoint-interval 1s --checkpoint-dir "$WORK/ckpt" --group GROUP --output late_clicks=/dev/null | tee /dev/stderr | tail -1)
 echo
 awk -v raw="$RAW" -v w1="$W1" -v w2="$W2" -v w2f="$W2F" 'BEGIN {
-    printf "W1 / raw consumer: %.2fx\nW2 / raw consumer: %.2fx\ncheckpoint overhead at 1s (W2): %.1f%%\n",
-        w1 / raw, w2 / raw, (w2 / w2f - 1) * 100 }'
+    split(raw, r, " "); split(w1, a, " "); split(w2, b, " "); split(w2f, c, " ")
+    printf "W1 / raw consumer: %.2fx per CPU-second, %.2fx records/s (wall)\n", a[1] / r[1], r[2] / a[2]
+    printf "W2 / raw consumer: %.2fx per CPU-second, %.2fx records/s (wall)\n", b[1] / r[1], r[2] / b[2]
+    printf "checkpoint overhead at 1s (W2, CPU): %.1f%%\n", (b[1] / c[1] - 1) * 100 }'

@@ -77,6 +77,8 @@ fn main() -> ExitCode {
                 .set("group.id", "sluice-bench-raw")
                 .set("enable.partition.eof", "true")
                 .set("enable.auto.commit", "false")
+                // The same fetch setting the sluice runtime uses (see its consumer_config).
+                .set("fetch.queue.backoff.ms", "10")
                 .create()
                 .expect("consumer");
             let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).expect("metadata");
