@@ -1,6 +1,7 @@
 //! Reading and writing records: file sources, decoding, sinks.
 
 pub mod decode;
+pub mod field;
 pub mod file_source;
 pub mod sink;
 

@@ -171,11 +171,6 @@ impl<T: Serialize> RecordSink<T> {
             Encoder::Kafka(kafka) => {
                 let fail = |e: String| Error::Fatal(format!("sink `{}`: {e}", self.name));
                 self.line.clear();
-                // The key (and a text payload) are read from the record as JSON: one field, by name.
-                let value = match (kafka.key, kafka.format) {
-                    (None, Format::Json | Format::Csv) => None,
-                    _ => Some(serde_json::to_value(record).map_err(|e| fail(e.to_string()))?),
-                };
                 match kafka.format {
                     Format::Csv => {
                         let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(&mut self.line);
@@ -186,22 +181,19 @@ impl<T: Serialize> RecordSink<T> {
                             self.line.pop();
                         }
                     }
+                    // A text sink's record has one field: its text is the message.
                     Format::Text => {
-                        let text = value.as_ref().and_then(|v| v.as_object()).and_then(|o| o.values().next());
-                        match text {
-                            Some(serde_json::Value::String(s)) => self.line.extend_from_slice(s.as_bytes()),
-                            Some(other) => self.line.extend_from_slice(other.to_string().as_bytes()),
-                            None => {}
+                        if let Some(text) = super::field::first_field_text(record).map_err(fail)? {
+                            self.line.extend_from_slice(text.as_bytes());
                         }
                     }
                     _ => serde_json::to_writer(&mut self.line, record).map_err(|e| fail(e.to_string()))?,
                 }
-                let key = kafka.key.and_then(|field| match value.as_ref().and_then(|v| v.get(field)) {
-                    None | Some(serde_json::Value::Null) => None,
-                    Some(serde_json::Value::String(s)) => Some(s.clone().into_bytes()),
-                    Some(other) => Some(other.to_string().into_bytes()),
-                });
-                kafka.output.send(kafka.exactly_once, &kafka.topic, key.as_deref(), &self.line)
+                let key = match kafka.key {
+                    Some(field) => super::field::field_text(record, field).map_err(fail)?,
+                    None => None,
+                };
+                kafka.output.send(kafka.exactly_once, &kafka.topic, key.as_deref().map(str::as_bytes), &self.line)
             }
         }
     }

@@ -96,8 +96,9 @@ impl KafkaOutput {
                 Err((error, _)) => return Err(Error::Fatal(format!("cannot send to Kafka topic `{topic}`: {error}"))),
             }
         }
-        // Serve delivery reports now and then (BaseProducer has no thread of its own).
-        if self.sent.fetch_add(1, Ordering::Relaxed).is_multiple_of(1024) {
+        // Serve delivery reports (BaseProducer has no thread of its own). One poll serves
+        // one report batch, and acknowledged messages stay in memory until served.
+        if self.sent.fetch_add(1, Ordering::Relaxed).is_multiple_of(64) {
             producer.poll(Duration::ZERO);
         }
         Ok(())
