@@ -239,10 +239,19 @@ fn the_harness_catches_a_loss_and_a_duplicate() {
 }
 
 fn crash_run(delivery: &str) -> (Broker, Vec<Value>, usize) {
+    let (broker, _dir, kills) = crash_run_program(delivery, &CRASH_PROGRAM.replace("DELIVERY", delivery));
+    let actual: Vec<Value> =
+        broker.consume("counts").into_iter().map(|(_, payload)| serde_json::from_str(&payload).unwrap()).collect();
+    (broker, actual, kills)
+}
+
+/// Runs `program` through 10 SIGKILLs while the records arrive, then to the end of the input.
+fn crash_run_program(label: &str, program_text: &str) -> (Broker, tempfile::TempDir, usize) {
     use rand_free::Lcg;
     let dir = tempfile::tempdir().unwrap();
-    let program = dir.path().join(format!("w2_{delivery}.pipe"));
-    std::fs::write(&program, CRASH_PROGRAM.replace("DELIVERY", delivery)).unwrap();
+    let program = dir.path().join(format!("w2_{label}.pipe"));
+    std::fs::write(&program, program_text.replace("OUT_DIR", &dir.path().join("out").display().to_string())).unwrap();
+    let delivery = label;
     let binary = build_program(&program);
     let broker = Broker::start();
     broker.create_topic("clicks", 4);
@@ -282,9 +291,29 @@ fn crash_run(delivery: &str) -> (Broker, Vec<Value>, usize) {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let actual: Vec<Value> =
-        broker.consume("counts").into_iter().map(|(_, payload)| serde_json::from_str(&payload).unwrap()).collect();
-    (broker, actual, kills)
+    (broker, dir, kills)
+}
+
+#[test]
+fn crash_test_file_sink_exactly_once() {
+    let program = CRASH_PROGRAM.replace(
+        "sink counts to kafka { topic: \"counts\", key: url, delivery: DELIVERY }",
+        "sink counts to file { path: \"OUT_DIR\", format: json }",
+    );
+    assert!(program.contains("to file"));
+    let (_broker, dir, kills) = crash_run_program("file", &program);
+    let mut actual = Vec::new();
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir.path().join("out")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        assert!(!name.starts_with('.'), "a temporary file was left: {name}");
+        files += 1;
+        actual.extend(read_records(&path).unwrap());
+    }
+    let (lost, duplicated) = loss_and_duplicates(&crash_expected(), &actual);
+    eprintln!("file sink: {kills} kills, {files} files, {} rows, {lost} lost, {duplicated} duplicated", actual.len());
+    assert_eq!((lost, duplicated), (0, 0), "epoch files must hold every row exactly once");
 }
 
 #[test]

@@ -147,6 +147,27 @@ impl CheckpointStore {
         sync_dir(&self.dir).map_err(fail)
     }
 
+    /// The lineage of this directory's runs, once one started (kept across runs
+    /// that die before their first checkpoint, so their epoch files can be found).
+    pub fn lineage(&self) -> Result<Option<String>, String> {
+        match std::fs::read_to_string(self.dir.join("lineage")) {
+            Ok(text) => Ok(Some(text.trim().to_string()).filter(|l| !l.is_empty())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("cannot read `{}`: {e}", self.dir.join("lineage").display())),
+        }
+    }
+
+    pub fn write_lineage(&self, lineage: &str) -> Result<(), String> {
+        let fail = |e: std::io::Error| format!("cannot write `{}`: {e}", self.dir.join("lineage").display());
+        std::fs::create_dir_all(&self.dir).map_err(fail)?;
+        let temp = self.dir.join(".lineage.tmp");
+        let mut file = std::fs::File::create(&temp).map_err(fail)?;
+        file.write_all(lineage.as_bytes()).map_err(fail)?;
+        file.sync_all().map_err(fail)?;
+        std::fs::rename(&temp, self.dir.join("lineage")).map_err(fail)?;
+        sync_dir(&self.dir).map_err(fail)
+    }
+
     /// Removes every checkpoint except the given epochs.
     pub fn retain(&self, keep: impl Fn(u64) -> bool) -> Result<(), String> {
         for epoch in self.epochs()? {

@@ -137,6 +137,8 @@ pub struct Config {
     pub max_record_bytes: usize,
     /// The producers of a Kafka run, shared by its sinks (set by the driver before sinks open).
     pub(crate) kafka_output: Option<Arc<KafkaOutput>>,
+    /// In a checkpointed run, file sinks write one file per epoch: (lineage, first epoch).
+    pub(crate) epoch_files: Option<(String, u64)>,
 }
 
 impl std::fmt::Debug for Config {
@@ -191,6 +193,7 @@ impl Config {
             group: None,
             max_record_bytes: 1 << 20,
             kafka_output: None,
+            epoch_files: None,
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -310,6 +313,11 @@ impl Config {
             && !self.inputs.contains_key(info.sources[index].name)
     }
 
+    /// Whether sink `index` is swapped for a file with `--output`.
+    pub fn outputs_swapped(&self, info: &ProgramInfo, index: usize) -> bool {
+        self.outputs.contains_key(info.sinks[index].name)
+    }
+
     /// Whether sink `index` writes Kafka in this run (it is not swapped for a file).
     pub fn writes_kafka(&self, info: &ProgramInfo, index: usize) -> bool {
         matches!(info.sinks[index].kind, SinkKind::Kafka { .. }) && !self.outputs.contains_key(info.sinks[index].name)
@@ -352,8 +360,12 @@ impl Config {
             });
         }
         match sink.kind {
-                        SinkKind::File { path } => {
-                Ok((SinkTarget::Dir(path.resolve().map_err(|e| format!("sink `{}`: {e}", sink.name))?), sink.format))
+            SinkKind::File { path } => {
+                let dir = path.resolve().map_err(|e| format!("sink `{}`: {e}", sink.name))?;
+                Ok(match &self.epoch_files {
+                    Some((lineage, epoch)) => (SinkTarget::EpochDir { dir, lineage: lineage.clone(), epoch: *epoch }, sink.format),
+                    None => (SinkTarget::Dir(dir), sink.format),
+                })
             }
             SinkKind::Stdout => Ok((SinkTarget::Stdout, sink.format)),
             SinkKind::Kafka { topic, key, delivery, .. } => {

@@ -29,8 +29,9 @@ pub trait Pipeline {
     fn close(&mut self) -> Result<(), Error>;
     /// Counters for the summary (records written per sink, late records...).
     fn stats(&self) -> Vec<(String, u64)>;
-    /// Flushes buffered output (at a checkpoint; files are moved into place only by `close`).
-    fn flush(&mut self) -> Result<(), Error>;
+    /// An epoch ends (a checkpoint): epoch-named files move into place and the
+    /// next epoch's open; other sinks flush.
+    fn commit_epoch(&mut self, next_epoch: u64) -> Result<(), Error>;
     /// Every stateful operator's state, by name, for a checkpoint.
     fn save_state(&self) -> Result<Vec<(String, Vec<u8>)>, String>;
     /// Puts back the state a checkpoint saved.

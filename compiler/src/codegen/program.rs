@@ -242,7 +242,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
         }
     });
     let sink_closes = open_sinks.iter().map(|(_, f, _)| quote!(self.#f.close()?;));
-    let sink_flushes = open_sinks.iter().map(|(_, f, _)| quote!(self.#f.flush()?;));
+    let sink_commits = open_sinks.iter().map(|(_, f, _)| quote!(self.#f.commit_epoch(next_epoch)?;));
     let sink_stats = open_sinks.iter().map(|(i, f, _)| {
         let label = format!("written to {}", plan.sinks[*i].name);
         quote!(stats.push((#label.to_string(), self.#f.written()));)
@@ -686,8 +686,9 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
                 Ok(())
             }
 
-            fn flush(&mut self) -> Result<(), #rt::Error> {
-                #(#sink_flushes)*
+            fn commit_epoch(&mut self, next_epoch: u64) -> Result<(), #rt::Error> {
+                let _ = next_epoch;
+                #(#sink_commits)*
                 Ok(())
             }
 

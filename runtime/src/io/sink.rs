@@ -8,7 +8,7 @@ use crate::kafka::KafkaOutput;
 use serde::Serialize;
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Where a sink writes.
@@ -18,6 +18,13 @@ pub enum SinkTarget {
     File(String),
     /// A file sink's directory: each run adds one file, moved into place when complete.
     Dir(String),
+    /// A file sink's directory in a checkpointed run: one file per epoch,
+    /// `part-<lineage>-<epoch>`, moved into place when the epoch commits.
+    EpochDir {
+        dir: String,
+        lineage: String,
+        epoch: u64,
+    },
     Stdout,
     /// A Kafka topic, through the run's shared producers.
     Kafka {
@@ -50,6 +57,9 @@ pub struct RecordSink<T> {
     encoder: Encoder,
     /// (temporary, final) paths of a file sink.
     rename: Option<(PathBuf, PathBuf)>,
+    /// An epoch-named file sink: (directory, lineage, format) and the records in its current file.
+    epochs: Option<(PathBuf, String, Format)>,
+    in_file: u64,
     written: u64,
     line: Vec<u8>,
     _records: std::marker::PhantomData<fn(&T)>,
@@ -71,6 +81,8 @@ impl<T: Serialize> RecordSink<T> {
                     format,
                 }),
                 rename: None,
+                epochs: None,
+                in_file: 0,
                 written: 0,
                 line: Vec::with_capacity(256),
                 _records: std::marker::PhantomData,
@@ -85,7 +97,30 @@ impl<T: Serialize> RecordSink<T> {
                 let started = crate::time::Timestamp::now().0;
                 Some(PathBuf::from(dir).join(format!("part-{started}-{}.{extension}", std::process::id())))
             }
+            SinkTarget::EpochDir { dir, lineage, epoch } => Some(epoch_file(Path::new(dir), lineage, *epoch, format)),
         };
+        let (encoder, rename) = Self::encoder(name, path, format)?;
+        Ok(RecordSink {
+            name,
+            encoder,
+            rename,
+            epochs: match target {
+                SinkTarget::EpochDir { dir, lineage, .. } => Some((PathBuf::from(dir), lineage.clone(), format)),
+                _ => None,
+            },
+            in_file: 0,
+            written: 0,
+            line: Vec::with_capacity(256),
+            _records: std::marker::PhantomData,
+        })
+    }
+
+    /// The encoder of a file (under a temporary name when it is moved into place later) or stdout.
+    fn encoder(
+        name: &str,
+        path: Option<PathBuf>,
+        format: Format,
+    ) -> Result<(Encoder, Option<(PathBuf, PathBuf)>), String> {
         let (writer, rename): (Box<dyn Write>, _) = match path {
             None => (Box::new(std::io::stdout()), None),
             // A device or a pipe (`/dev/null`, a FIFO) is written directly: it cannot be replaced.
@@ -119,14 +154,24 @@ impl<T: Serialize> RecordSink<T> {
                 return Err(format!("sink `{name}`: Parquet output is not implemented yet; swap it with `--output {name}=PATH` (JSON lines)"))
             }
         };
-        Ok(RecordSink {
-            name,
-            encoder,
-            rename,
-            written: 0,
-            line: Vec::with_capacity(256),
-            _records: std::marker::PhantomData,
-        })
+        Ok((encoder, rename))
+    }
+
+    /// An epoch ends: an epoch-named file is synced and moved into place (an
+    /// empty one is dropped) and the next epoch's file is opened; other sinks flush.
+    pub fn commit_epoch(&mut self, next_epoch: u64) -> Result<(), Error> {
+        let Some((dir, lineage, format)) = self.epochs.clone() else { return self.flush() };
+        if self.in_file > 0 {
+            self.close()?;
+        } else if let Some((temp, _)) = self.rename.take() {
+            let _ = std::fs::remove_file(temp);
+        }
+        let (encoder, rename) = Self::encoder(self.name, Some(epoch_file(&dir, &lineage, next_epoch, format)), format)
+            .map_err(Error::Fatal)?;
+        self.encoder = encoder;
+        self.rename = rename;
+        self.in_file = 0;
+        Ok(())
     }
 
     /// A sink that keeps what it receives, for in-process tests.
@@ -135,6 +180,8 @@ impl<T: Serialize> RecordSink<T> {
             name,
             encoder: Encoder::Memory(Vec::new()),
             rename: None,
+            epochs: None,
+            in_file: 0,
             written: 0,
             line: Vec::new(),
             _records: std::marker::PhantomData,
@@ -153,6 +200,7 @@ impl<T: Serialize> RecordSink<T> {
     #[inline]
     pub fn write<U: Serialize + ?Sized>(&mut self, record: &U) -> Result<(), Error> {
         self.written += 1;
+        self.in_file += 1;
         match &mut self.encoder {
             Encoder::Memory(records) => {
                 let value =
@@ -211,9 +259,15 @@ impl<T: Serialize> RecordSink<T> {
         result.map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))
     }
 
-    /// Flushes, syncs and moves a file into place.
+    /// Flushes, syncs and moves a file into place (an epoch-named file only if it holds records).
     pub fn close(&mut self) -> Result<(), Error> {
         self.flush()?;
+        if self.epochs.is_some() && self.in_file == 0 {
+            if let Some((temp, _)) = self.rename.take() {
+                let _ = std::fs::remove_file(temp);
+            }
+            return Ok(());
+        }
         if let Some((temp, path)) = self.rename.take() {
             File::open(&temp)
                 .and_then(|f| f.sync_all())
@@ -221,9 +275,43 @@ impl<T: Serialize> RecordSink<T> {
             std::fs::rename(&temp, &path).map_err(|e| {
                 Error::Fatal(format!("sink `{}`: cannot move output into `{}`: {e}", self.name, path.display()))
             })?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                crate::checkpoint::sync_dir(dir).map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))?;
+            }
         }
         Ok(())
     }
+}
+
+/// The file of one epoch of an epoch-named file sink.
+pub fn epoch_file(dir: &Path, lineage: &str, epoch: u64, format: Format) -> PathBuf {
+    let extension = if format == Format::Csv { "csv" } else { "jsonl" };
+    dir.join(format!("part-{lineage}-{epoch:010}.{extension}"))
+}
+
+/// Removes the files of `lineage` whose epoch is after `committed` (they belong
+/// to epochs that did not commit and will be written again) and its temporary files.
+pub fn remove_uncommitted_files(dir: &Path, lineage: &str, committed: u64) -> Result<(), String> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("cannot read `{}`: {e}", dir.display())),
+    };
+    let prefix = format!("part-{lineage}-");
+    for entry in entries.filter_map(|e| e.ok()) {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let epoch = name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.split('.').next())
+            .and_then(|digits| digits.parse::<u64>().ok());
+        // Temporary files were left by a process that was killed (one instance runs a pipeline).
+        let left_behind = name.starts_with(".part-") && name.ends_with(".tmp");
+        if left_behind || epoch.is_some_and(|e| e > committed) {
+            std::fs::remove_file(entry.path())
+                .map_err(|e| format!("cannot remove uncommitted output `{}`: {e}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 impl<T> Drop for RecordSink<T> {

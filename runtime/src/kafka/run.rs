@@ -298,7 +298,9 @@ struct Epochs<'a> {
 impl Epochs<'_> {
     /// Ends the current epoch: state, offsets and outputs are committed together.
     fn commit<P: Pipeline>(&mut self, pipeline: &mut P, inputs: &[TopicInput]) -> Result<(), Failure> {
-        pipeline.flush().map_err(|e| Failure::Fatal(e.to_string()))?;
+        // Epoch files move into place first: if the commit below does not happen,
+        // a restart removes them and the epoch is written again.
+        pipeline.commit_epoch(self.epoch + 1).map_err(|e| Failure::Fatal(e.to_string()))?;
         let offsets: Vec<PartitionOffset> = inputs
             .iter()
             .flat_map(|input| {
@@ -497,8 +499,30 @@ fn attempt<P: Pipeline>(
         }
     }
 
+    // Epochs continue from the valid checkpoint (or the committed marker); a run
+    // without one starts a new lineage, which names its epoch files.
+    let first_epoch = checkpoint.as_ref().map_or(committed.unwrap_or(0), |c| c.epoch) + 1;
+    let lineage = match &checkpoint {
+        Some(c) => c.lineage.clone(),
+        None => match store.lineage().map_err(Failure::Fatal)? {
+            Some(lineage) => lineage,
+            None => {
+                let lineage = format!("{:x}", crate::time::Timestamp::now().0);
+                store.write_lineage(&lineage).map_err(Failure::Fatal)?;
+                lineage
+            }
+        },
+    };
+    // Files of epochs after the valid checkpoint did not commit: they are written again.
+    for (i, sink) in info.sinks.iter().enumerate() {
+        if let (false, SinkKind::File { path }) = (config.outputs_swapped(info, i), sink.kind) {
+            let dir = path.resolve().map_err(|e| format!("sink `{}`: {e}", sink.name))?;
+            crate::io::sink::remove_uncommitted_files(std::path::Path::new(&dir), &lineage, first_epoch - 1)?;
+        }
+    }
     let mut run_config = config.clone();
     run_config.kafka_output = output.clone();
+    run_config.epoch_files = Some((lineage.clone(), first_epoch));
     let mut pipeline = build(&run_config)?;
     if let Some(c) = &checkpoint {
         pipeline.restore_state(&c.state).map_err(|e| format!("cannot restore the checkpoint: {e}"))?;
@@ -585,16 +609,7 @@ fn attempt<P: Pipeline>(
             pipeline.on_partition_assigned(TopicInput::partition_id(index, p as i32));
         }
     }
-    let mut epochs = Epochs {
-        info,
-        store,
-        output: output.clone(),
-        marker,
-        epoch: checkpoint.as_ref().map_or(committed.unwrap_or(0), |c| c.epoch) + 1,
-        lineage: checkpoint
-            .as_ref()
-            .map_or_else(|| format!("{:x}", crate::time::Timestamp::now().0), |c| c.lineage.clone()),
-    };
+    let mut epochs = Epochs { info, store, output: output.clone(), marker, epoch: first_epoch, lineage };
     if !config.quiet {
         match &checkpoint {
             Some(c) => eprintln!(
