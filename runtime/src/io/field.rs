@@ -47,7 +47,7 @@ fn not_a_record<T>() -> Result<T, NotAField> {
     Err(NotAField("a record was expected".into()))
 }
 
-impl<'a> Serializer for &'a mut Capture<'_> {
+impl Serializer for &mut Capture<'_> {
     type Ok = ();
     type Error = NotAField;
     type SerializeSeq = Impossible<(), NotAField>;
