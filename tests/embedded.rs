@@ -110,3 +110,57 @@ fn stream_macro_and_pipe_file_agree() {
     assert_eq!(read(&counts), read(&case.join("expected/counts.jsonl")));
     assert_eq!(read(&late), read(&case.join("expected/late_clicks.jsonl")));
 }
+
+/// A second program, in its own module (each `stream!` expands to a module `pipelines`).
+mod selection {
+    sluice::stream! {
+        schema Click { user_id: string, url: string, bytes: int, ts: timestamp }
+
+        source clicks: Click from file { path: "clicks.jsonl", event_time: ts }
+        source other_clicks: Click from file { path: "does-not-exist.jsonl" }
+        sink big to file { path: "big" }
+        sink small to file { path: "small" }
+        sink others to file { path: "others" }
+
+        pipeline cleaned { from clicks | where bytes >= 0 }
+        pipeline big_clicks { from cleaned | where bytes > 1000 | to big }
+        pipeline small_clicks { from cleaned | where bytes <= 1000 | to small }
+        pipeline other { from other_clicks | to others }
+    }
+}
+
+#[test]
+fn a_pipeline_constructor_runs_that_pipeline_and_what_it_reads() {
+    let input = workspace_root().join("examples/data/clicks.jsonl");
+    let out = tempfile::tempdir().unwrap();
+    let path = |name: &str| out.path().join(format!("{name}.jsonl"));
+    let runner = selection::pipelines::big_clicks();
+    assert_eq!(runner.name(), "big_clicks");
+    // `other_clicks` reads a file that does not exist: it is not opened, as `other` does not run.
+    runner
+        .run_with(&[
+            "--quiet",
+            "--input",
+            &format!("clicks={}", input.display()),
+            "--output",
+            &format!("big={}", path("big").display()),
+            "--output",
+            &format!("small={}", path("small").display()),
+            "--output",
+            &format!("others={}", path("others").display()),
+        ])
+        .unwrap();
+    let big = std::fs::read_to_string(path("big")).unwrap();
+    let expected = std::fs::read_to_string(&input)
+        .unwrap()
+        .lines()
+        .filter(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["bytes"].as_i64().unwrap() > 1000)
+        .count();
+    assert!(expected > 0);
+    assert_eq!(big.lines().count(), expected, "big_clicks ran through `cleaned`");
+    assert!(!path("small").exists(), "small_clicks is not selected: its sink is not written");
+    assert!(!path("others").exists(), "other is not selected");
+    // The whole program still runs everything (and so needs `other_clicks`' file).
+    let whole = selection::pipelines::run_with(&["--quiet", "--input", &format!("clicks={}", input.display())]);
+    assert!(whole.unwrap_err().contains("does-not-exist.jsonl"));
+}

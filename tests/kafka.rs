@@ -517,3 +517,47 @@ fn kafka_option_values_are_never_printed() {
     assert!(String::from_utf8_lossy(&bad_option.stderr).contains("no.such.option"));
     assert!(!bad_value.status.success());
 }
+
+/// The `stream!` example crate, compiled into this test: its pipeline reads Kafka and writes Kafka.
+#[path = "../examples/embedded/src/main.rs"]
+#[allow(dead_code, reason = "the example's own `main` is not called here")]
+mod embedded_example;
+
+#[test]
+fn the_stream_macro_example_reads_and_writes_kafka() {
+    let broker = Broker::start();
+    for topic in ["clicks", "clicks-per-class", "clicks-late"] {
+        broker.create_topic(topic, 1);
+    }
+    let input = workspace_root().join("examples/data/clicks.jsonl");
+    broker.produce("clicks", 1, &lines_of(&input));
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoints = dir.path().join("checkpoints").display().to_string();
+    embedded_example::pipelines::clicks_per_class()
+        .run_with(&["--brokers", &broker.address, "--until-end", "--quiet", "--checkpoint-dir", &checkpoints])
+        .unwrap();
+    // The same pipeline on the same records from a file is the reference.
+    let from_file = dir.path().join("per_class.jsonl");
+    let late_file = dir.path().join("late.jsonl");
+    embedded_example::pipelines::clicks_per_class()
+        .run_with(&[
+            "--quiet",
+            "--input",
+            &format!("clicks={}", input.display()),
+            "--output",
+            &format!("per_class={}", from_file.display()),
+            "--output",
+            &format!("late_clicks={}", late_file.display()),
+        ])
+        .unwrap();
+    let expected = read_records(&from_file).unwrap();
+    assert!(!expected.is_empty());
+    let actual: Vec<Value> =
+        broker.consume("clicks-per-class").into_iter().map(|(_, p)| serde_json::from_str(&p).unwrap()).collect();
+    assert_eq!(multiset_diff(&expected, &actual), (vec![], vec![]));
+    let keys: Vec<Option<String>> = broker.consume("clicks-per-class").into_iter().map(|(k, _)| k).collect();
+    assert!(
+        keys.iter().all(|k| k.as_deref().is_some_and(|k| ["shopping", "api", "browsing"].contains(&k))),
+        "{keys:?}"
+    );
+}

@@ -105,6 +105,17 @@ pub struct ProgramInfo {
     pub params: &'static [ParamInfo],
 }
 
+/// One pipeline of a program and what it needs: the pipelines it reads from
+/// (transitively), their sources (lookup tables included) and the sinks they
+/// write (`to`, `late to`, dead letters). A `stream!` constructor runs one.
+#[derive(Clone, Copy, Debug)]
+pub struct Selection {
+    pub pipeline: &'static str,
+    pub pipelines: &'static [bool],
+    pub sources: &'static [bool],
+    pub sinks: &'static [bool],
+}
+
 /// Why the command line was not accepted.
 #[derive(Debug)]
 pub enum CliError {
@@ -139,6 +150,8 @@ pub struct Config {
     pub(crate) kafka_output: Option<Arc<KafkaOutput>>,
     /// In a checkpointed run, file sinks write one file per epoch: (lineage, first epoch).
     pub(crate) epoch_files: Option<(String, u64)>,
+    /// Run only this pipeline and what it depends on (default: every pipeline).
+    pub selection: Option<Selection>,
 }
 
 impl std::fmt::Debug for Config {
@@ -194,6 +207,7 @@ impl Config {
             max_record_bytes: 1 << 20,
             kafka_output: None,
             epoch_files: None,
+            selection: None,
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -311,6 +325,22 @@ impl Config {
     pub fn reads_kafka(&self, info: &ProgramInfo, index: usize) -> bool {
         matches!(info.sources[index].kind, SourceKind::Kafka { .. })
             && !self.inputs.contains_key(info.sources[index].name)
+            && self.source_active(index)
+    }
+
+    /// Whether pipeline `index` runs (all do, unless one was selected).
+    pub fn pipeline_active(&self, index: usize) -> bool {
+        self.selection.is_none_or(|s| s.pipelines.get(index).copied().unwrap_or(false))
+    }
+
+    /// Whether source `index` is read in this run.
+    pub fn source_active(&self, index: usize) -> bool {
+        self.selection.is_none_or(|s| s.sources.get(index).copied().unwrap_or(false))
+    }
+
+    /// Whether sink `index` is written in this run.
+    pub fn sink_active(&self, index: usize) -> bool {
+        self.selection.is_none_or(|s| s.sinks.get(index).copied().unwrap_or(false))
     }
 
     /// Whether sink `index` is swapped for a file with `--output`.
@@ -320,7 +350,9 @@ impl Config {
 
     /// Whether sink `index` writes Kafka in this run (it is not swapped for a file).
     pub fn writes_kafka(&self, info: &ProgramInfo, index: usize) -> bool {
-        matches!(info.sinks[index].kind, SinkKind::Kafka { .. }) && !self.outputs.contains_key(info.sinks[index].name)
+        matches!(info.sinks[index].kind, SinkKind::Kafka { .. })
+            && !self.outputs.contains_key(info.sinks[index].name)
+            && self.sink_active(index)
     }
 
     /// The bootstrap servers: `--brokers`, else the connector's `brokers` option, else

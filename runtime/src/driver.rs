@@ -2,7 +2,7 @@
 //! source round-robin (one record from each in turn, so event time advances
 //! on all inputs together), route faults by `on_error`, flush at the end.
 
-use crate::config::{CliError, Config, OnError, ProgramInfo, SourceKind};
+use crate::config::{CliError, Config, OnError, ProgramInfo, Selection, SourceKind};
 use crate::fault::{Error, Fault};
 use crate::io::{DeadLetter, FileSource, RawRecord};
 use std::process::ExitCode;
@@ -53,7 +53,58 @@ impl Counters {
 
 /// Entry point of a generated binary.
 pub fn main<P: Pipeline>(info: &ProgramInfo, build: impl Fn(&Config) -> Result<P, String>) -> ExitCode {
-    let config = match Config::from_args(info, std::env::args().skip(1)) {
+    main_selected(info, None, build)
+}
+
+/// One pipeline of a `stream!` program (`pipelines::NAME()`), run with what it
+/// depends on: the pipelines it reads from, their sources and their sinks.
+pub struct Runner<P: 'static> {
+    info: &'static ProgramInfo,
+    selection: Selection,
+    build: fn(&Config) -> Result<P, String>,
+}
+
+impl<P: Pipeline> Runner<P> {
+    pub const fn new(
+        info: &'static ProgramInfo,
+        selection: Selection,
+        build: fn(&Config) -> Result<P, String>,
+    ) -> Self {
+        Runner { info, selection, build }
+    }
+
+    /// The pipeline's name.
+    pub fn name(&self) -> &'static str {
+        self.selection.pipeline
+    }
+
+    /// Runs it as a built binary runs: flags from the command line (`--input`, `--brokers`, ...).
+    pub fn run(self) -> ExitCode {
+        main_selected(self.info, Some(self.selection), self.build)
+    }
+
+    /// Runs it with these flags.
+    pub fn run_with(self, args: &[&str]) -> Result<(), String> {
+        let mut config = Config::from_args(self.info, args.iter().map(|a| a.to_string())).map_err(|e| match e {
+            CliError::Help(text) | CliError::Usage(text) => text,
+        })?;
+        config.selection = Some(self.selection);
+        run(self.info, &config, self.build)
+    }
+
+    /// Runs it with a configuration built by the caller.
+    pub fn run_config(self, mut config: Config) -> Result<(), String> {
+        config.selection = Some(self.selection);
+        run(self.info, &config, self.build)
+    }
+}
+
+fn main_selected<P: Pipeline>(
+    info: &ProgramInfo,
+    selection: Option<Selection>,
+    build: impl Fn(&Config) -> Result<P, String>,
+) -> ExitCode {
+    let mut config = match Config::from_args(info, std::env::args().skip(1)) {
         Ok(config) => config,
         Err(CliError::Help(text)) => {
             print!("{text}");
@@ -64,6 +115,7 @@ pub fn main<P: Pipeline>(info: &ProgramInfo, build: impl Fn(&Config) -> Result<P
             return ExitCode::from(2);
         }
     };
+    config.selection = selection;
     match run(info, &config, build) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -107,7 +159,7 @@ fn run_files<P: Pipeline>(
     let started = Instant::now();
     // Open every input before building sinks, so a typo in a path fails before any output exists.
     let mut inputs: Vec<(usize, FileSource)> = Vec::new();
-    for (index, source) in info.sources.iter().enumerate() {
+    for (index, source) in info.sources.iter().enumerate().filter(|(i, _)| config.source_active(*i)) {
         let path = config.source_path(info, index)?;
         let reader = FileSource::open(&path, source.format).map_err(|e| format!("source `{}`: {e}", source.name))?;
         inputs.push((index, reader));

@@ -218,7 +218,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
             }
         });
         quote! {
-            #f: if in_memory {
+            #f: if in_memory || !config.sink_active(#i) {
                 #rt::io::RecordSink::memory(#name)
             } else {
                 let (target, format) = config.sink_target(&INFO, #i)?;
@@ -522,8 +522,15 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
         }
     }
 
+    let pipeline_count = plan.pipelines.len();
+    let (selections, constructors) = selections(plan, cx);
     let entry = if embedded {
         quote! {
+            /// Each pipeline with what it depends on, for the constructors below.
+            pub const SELECTIONS: &[#rt::config::Selection] = &[#(#selections),*];
+
+            #(#constructors)*
+
             /// Runs the program as its binary would: command-line flags from `std::env::args`.
             pub fn run() -> std::process::ExitCode {
                 #rt::driver::main(&INFO, Program::new)
@@ -579,6 +586,8 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
             #(#state_decls,)*
             /// Faults in rows emitted by aggregates (they have no input record to route).
             emit_faults: u64,
+            /// Which pipelines run (all, unless a `stream!` constructor selected one).
+            active: [bool; #pipeline_count],
         }
 
                 impl Program {
@@ -616,6 +625,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
                     #(#state_inits,)*
                     params,
                     emit_faults: 0,
+                    active: std::array::from_fn(|p| config.pipeline_active(p)),
                 })
             }
 
@@ -726,6 +736,77 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
     }
 }
 
+/// For each pipeline: the pipelines it reads from (transitively), their sources
+/// (tables included) and the sinks they write; and its `stream!` constructor.
+fn selections(plan: &TypedPlan, cx: &Cx<'_>) -> (Vec<TokenStream>, Vec<TokenStream>) {
+    let rt = &cx.rt;
+    let mut selections = Vec::new();
+    let mut constructors = Vec::new();
+    for (p, pipeline) in plan.pipelines.iter().enumerate() {
+        let mut pipelines = vec![false; plan.pipelines.len()];
+        let mut stack = vec![p];
+        while let Some(q) = stack.pop() {
+            if std::mem::replace(&mut pipelines[q], true) {
+                continue;
+            }
+            for input in &plan.pipelines[q].inputs {
+                if let Input::Stream(up) = input {
+                    stack.push(up.0);
+                }
+            }
+        }
+        let mut sources = vec![false; plan.sources.len()];
+        for (q, other) in plan.pipelines.iter().enumerate().filter(|(q, _)| pipelines[*q]) {
+            let _ = q;
+            for input in &other.inputs {
+                if let Input::Source(s) = input {
+                    sources[s.0] = true;
+                }
+            }
+            for stage in &other.stages {
+                if let StageKind::Join { table, .. } = &stage.kind {
+                    sources[table.0] = true;
+                }
+            }
+        }
+        let sinks: Vec<bool> = plan
+            .sinks
+            .iter()
+            .map(|sink| {
+                sink.writers.iter().any(|writer| match writer {
+                    crate::plan::Writer::Pipeline(q) | crate::plan::Writer::Late { pipeline: q, .. } => pipelines[q.0],
+                    crate::plan::Writer::DeadLetters(s) => sources[s.0],
+                })
+            })
+            .collect();
+        let name = &pipeline.name;
+        selections.push(quote! {
+            #rt::config::Selection {
+                pipeline: #name,
+                pipelines: &[#(#pipelines),*],
+                sources: &[#(#sources),*],
+                sinks: &[#(#sinks),*],
+            }
+        });
+        // `run` and `run_with` run the whole program; a pipeline of that name keeps only `SELECTIONS`.
+        if matches!(snake(name).as_str(), "run" | "run_with") {
+            continue;
+        }
+        let constructor = field_ident(&snake(name));
+        let doc = format!(
+            " Pipeline `{name}` ({}) with what it depends on: `.run()`, `.run_with(&[...])` or `.run_config(config)`.",
+            cx.location(pipeline.span)
+        );
+        constructors.push(quote! {
+            #[doc = #doc]
+            pub fn #constructor() -> #rt::driver::Runner<Program> {
+                #rt::driver::Runner::new(&INFO, SELECTIONS[#p], Program::new)
+            }
+        });
+    }
+    (selections, constructors)
+}
+
 /// Which records travel as borrowed twins (`ClickRef<'_>`, strings borrowed from
 /// the input buffer): a JSON or CSV stream source's records, through `where`,
 /// `dedupe`, `select` and `extend`, into the readers of a stream when all their
@@ -784,23 +865,34 @@ fn fan_out(cx: &Cx<'_>, readers: &[PipelineId], borrowed: bool, borrowing: &Borr
             rec
         }
     };
+    // A pipeline that is not selected (`stream!` constructors run one pipeline) gets nothing.
     if let [only] = readers {
         let chain = chain_name(cx, *only, 0);
         let rec = convert(only, quote!(rec));
-        return quote!(self.#chain(partition, #rec));
+        let index = only.0;
+        return quote! {
+            if self.active[#index] {
+                self.#chain(partition, #rec)
+            } else {
+                Ok(())
+            }
+        };
     }
     let mut calls = Vec::new();
     for (n, reader) in readers.iter().enumerate() {
         let chain = chain_name(cx, *reader, 0);
         let rec = if n + 1 == readers.len() { quote!(rec) } else { quote!(rec.clone()) };
         let rec = convert(reader, rec);
+        let index = reader.0;
         calls.push(quote! {
-            match self.#chain(partition, #rec) {
-                Ok(()) => {}
-                Err(#rt::Error::Fatal(message)) => return Err(#rt::Error::Fatal(message)),
-                Err(fault) => {
-                    if first_fault.is_none() {
-                        first_fault = Some(fault);
+            if self.active[#index] {
+                match self.#chain(partition, #rec) {
+                    Ok(()) => {}
+                    Err(#rt::Error::Fatal(message)) => return Err(#rt::Error::Fatal(message)),
+                    Err(fault) => {
+                        if first_fault.is_none() {
+                            first_fault = Some(fault);
+                        }
                     }
                 }
             }

@@ -1,8 +1,13 @@
 //! A pipeline inline in Rust: clicks from Kafka, classified by a Rust
 //! function, counted per class and minute, written back to Kafka.
 //!
-//! Delivery: the Kafka connectors are not implemented yet, so today run it on
-//! files (the program declares Kafka; the flags swap in files):
+//! On Kafka (the topics `clicks`, `clicks-per-class` and `clicks-late` must exist):
+//!
+//! ```sh
+//! cargo run -p sluice-embedded-example -- --brokers 127.0.0.1:19092
+//! ```
+//!
+//! On files (the same flags as a built binary swap connectors for files):
 //!
 //! ```sh
 //! cargo run -p sluice-embedded-example -- \
@@ -40,7 +45,8 @@ sluice::stream! {
 }
 
 fn main() -> std::process::ExitCode {
-    pipelines::run()
+    // One constructor per pipeline; `pipelines::run()` would run them all.
+    pipelines::clicks_per_class().run()
 }
 
 #[cfg(test)]

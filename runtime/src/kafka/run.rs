@@ -388,8 +388,12 @@ fn attempt<P: Pipeline>(
     let marker = format!("{group}.sluice-epochs");
 
     // Inputs: every partition of every topic of every Kafka stream source.
-    if let Some(source) =
-        info.sources.iter().enumerate().find(|(i, s)| !s.table && !config.reads_kafka(info, *i)).map(|(_, s)| s)
+    if let Some(source) = info
+        .sources
+        .iter()
+        .enumerate()
+        .find(|(i, s)| !s.table && config.source_active(*i) && !config.reads_kafka(info, *i))
+        .map(|(_, s)| s)
     {
         return Err(Failure::Fatal(format!(
             "source `{}` reads a file while other sources read Kafka; mixing them in one run is not supported yet (swap every stream source with --input, or none)",
@@ -399,7 +403,7 @@ fn attempt<P: Pipeline>(
     let mut inputs: Vec<TopicInput> = Vec::new();
     for (index, source) in info.sources.iter().enumerate() {
         let SourceKind::Kafka { topics, .. } = source.kind else { continue };
-        if source.table {
+        if source.table || !config.reads_kafka(info, index) {
             continue;
         }
         for topic in topics {
@@ -515,7 +519,9 @@ fn attempt<P: Pipeline>(
     };
     // Files of epochs after the valid checkpoint did not commit: they are written again.
     for (i, sink) in info.sinks.iter().enumerate() {
-        if let (false, SinkKind::File { path }) = (config.outputs_swapped(info, i), sink.kind) {
+        if let (false, true, SinkKind::File { path }) =
+            (config.outputs_swapped(info, i), config.sink_active(i), sink.kind)
+        {
             let dir = path.resolve().map_err(|e| format!("sink `{}`: {e}", sink.name))?;
             crate::io::sink::remove_uncommitted_files(std::path::Path::new(&dir), &lineage, first_epoch - 1)?;
         }
@@ -530,7 +536,7 @@ fn attempt<P: Pipeline>(
     let mut counters = Counters::new(info.sources.len());
 
     // Lookup tables are loaded whole before the stream starts.
-    for (index, source) in info.sources.iter().enumerate().filter(|(_, s)| s.table) {
+    for (index, source) in info.sources.iter().enumerate().filter(|(i, s)| s.table && config.source_active(*i)) {
         if config.reads_kafka(info, index) {
             if let SourceKind::Kafka { topics, .. } = source.kind {
                 for topic in topics {
