@@ -32,6 +32,8 @@ pub trait Pipeline {
     /// An epoch ends (a checkpoint): epoch-named files move into place and the
     /// next epoch's open; other sinks flush.
     fn commit_epoch(&mut self, next_epoch: u64) -> Result<(), Error>;
+    /// The lowest event-time watermark of the windowed stages (for the progress line).
+    fn watermark(&self) -> Option<i64>;
     /// Every stateful operator's state, by name, for a checkpoint.
     fn save_state(&self) -> Result<Vec<(String, Vec<u8>)>, String>;
     /// Puts back the state a checkpoint saved.

@@ -170,6 +170,11 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
     let chains = chains(plan, cx, &borrowing);
     let Chains { items: chain_items, methods, state, aggregates, dedupes, source_fed } = chains;
     let holds = source_fed.iter().map(|state| quote!(self.#state.hold(partition);));
+    let watermarks: Vec<TokenStream> = aggregates
+        .iter()
+        .filter(|(_, _, windowed, processing)| *windowed && !processing)
+        .map(|(state, _, _, _)| quote!(self.#state.watermark()))
+        .collect();
 
     // Params.
     let param_fields = plan.params.iter().map(|p| {
@@ -661,6 +666,10 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
                     #(#table_arms)*
                     _ => Ok(()),
                 }
+            }
+
+            fn watermark(&self) -> Option<i64> {
+                [#(#watermarks),*].into_iter().min()
             }
 
             fn on_partition_assigned(&mut self, partition: u64) {

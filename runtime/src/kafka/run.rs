@@ -57,11 +57,52 @@ struct PartitionState {
     last_active: Instant,
 }
 
+/// librdkafka's statistics (on a terminal only): each partition's end as the
+/// fetch responses report it (not ListOffsets, which nisshi gets wrong), for the
+/// lag on the progress line. One consumer reads one topic.
+#[derive(Default)]
+pub struct LagWatch {
+    ends: std::sync::Mutex<Vec<i64>>,
+}
+
+impl LagWatch {
+    /// Records not yet read: each partition's end minus the next offset to read.
+    fn lag(&self, partitions: &[PartitionState]) -> Option<i64> {
+        let ends = self.ends.lock().ok()?;
+        if ends.is_empty() {
+            return None;
+        }
+        Some(partitions.iter().zip(ends.iter()).map(|(p, end)| (end - p.next_offset).max(0)).sum())
+    }
+}
+
+impl rdkafka::ClientContext for LagWatch {
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        let mut ends: Vec<i64> = Vec::new();
+        for partition in statistics.topics.values().flat_map(|t| t.partitions.values()).filter(|p| p.partition >= 0) {
+            // The last stable offset under read_committed, else the high watermark.
+            let end = if partition.ls_offset >= 0 { partition.ls_offset } else { partition.hi_offset };
+            let index = partition.partition as usize;
+            if ends.len() <= index {
+                ends.resize(index + 1, 0);
+            }
+            ends[index] = end.max(0);
+        }
+        if let Ok(mut slot) = self.ends.lock() {
+            *slot = ends;
+        }
+    }
+}
+
+impl rdkafka::consumer::ConsumerContext for LagWatch {}
+
+type Consumer_ = BaseConsumer<LagWatch>;
+
 struct TopicInput {
     source: usize,
     topic: String,
     format: Format,
-    consumer: BaseConsumer,
+    consumer: Consumer_,
     partitions: Vec<PartitionState>,
     /// The schema's columns, for CSV messages (which carry no header row).
     headers: csv::ByteRecord,
@@ -164,7 +205,11 @@ pub fn open_output(info: &ProgramInfo, config: &Config, client: &ClientConfig) -
 }
 
 /// Fails clearly when a topic does not exist (rather than waiting for it or creating it by accident).
-fn partitions_of(consumer: &BaseConsumer, topic: &str, brokers: &str) -> Result<Vec<i32>, Failure> {
+fn partitions_of<C: rdkafka::consumer::ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    topic: &str,
+    brokers: &str,
+) -> Result<Vec<i32>, Failure> {
     let metadata = consumer
         .fetch_metadata(Some(topic), CALL_TIMEOUT)
         .map_err(|e| Failure::Retry(format!("cannot reach the Kafka brokers at `{brokers}`: {e}")))?;
@@ -204,7 +249,7 @@ fn consumer_config(client: &ClientConfig, group: &str) -> ClientConfig {
 }
 
 /// The committed offset of the epoch marker: the last epoch whose transaction committed.
-fn committed_epoch(consumer: &BaseConsumer, marker: &str) -> Result<Option<u64>, Failure> {
+fn committed_epoch(consumer: &Consumer_, marker: &str) -> Result<Option<u64>, Failure> {
     let mut list = TopicPartitionList::new();
     list.add_partition(marker, 0);
     let committed = consumer
@@ -400,6 +445,7 @@ fn attempt<P: Pipeline>(
             source.name
         )));
     }
+    let progress = std::io::stderr().is_terminal() && !config.quiet;
     let mut inputs: Vec<TopicInput> = Vec::new();
     for (index, source) in info.sources.iter().enumerate() {
         let SourceKind::Kafka { topics, .. } = source.kind else { continue };
@@ -413,8 +459,13 @@ fn attempt<P: Pipeline>(
                     "topic `{topic}` is read twice; read it once and share the stream"
                 )));
             }
-            let consumer: BaseConsumer =
-                consumer_config(&client, &group).create().map_err(|e| Failure::Fatal(client_error("consumer", &e)))?;
+            let mut settings = consumer_config(&client, &group);
+            if progress && settings.get("statistics.interval.ms").is_none() {
+                settings.set("statistics.interval.ms", "1000");
+            }
+            let consumer: Consumer_ = settings
+                .create_with_context(LagWatch::default())
+                .map_err(|e| Failure::Fatal(client_error("consumer", &e)))?;
             let ids = partitions_of(&consumer, &topic, &brokers)?;
             if ids.iter().enumerate().any(|(i, id)| *id != i as i32) || ids.len() >= 1 << PARTITION_BITS {
                 return Err(Failure::Fatal(format!("topic `{topic}` has partition ids this version cannot track")));
@@ -633,7 +684,7 @@ fn attempt<P: Pipeline>(
     }
     epochs.begin()?;
 
-    let terminal = std::io::stderr().is_terminal() && !config.quiet;
+    let terminal = progress;
     let checkpoint_every = Duration::from_millis(config.checkpoint_interval_ms);
     let tick_every = Duration::from_millis(config.flush_interval_ms);
     let idle_after = Duration::from_millis(config.idle_timeout_ms);
@@ -768,7 +819,20 @@ fn attempt<P: Pipeline>(
             last_progress = now;
             let read: u64 = counters.read.iter().sum();
             let rate = read as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            eprint!("\r{}: read {read} ({rate:.0}/s), epoch {}, {} bad   ", info.name, epochs.epoch, counters.faults);
+            let lags: Vec<Option<i64>> = inputs.iter().map(|i| i.consumer.context().lag(&i.partitions)).collect();
+            let lag = if lags.iter().all(Option::is_some) {
+                lags.iter().flatten().sum::<i64>().to_string()
+            } else {
+                "-".to_string()
+            };
+            let watermark = match pipeline.watermark() {
+                Some(w) if w > i64::MIN && w < i64::MAX => crate::time::Timestamp(w).to_string(),
+                _ => "-".to_string(),
+            };
+            eprint!(
+                "\r{}: read {read} ({rate:.0}/s), lag {lag}, watermark {watermark}, epoch {}, {} bad   ",
+                info.name, epochs.epoch, counters.faults
+            );
         }
     }
     if terminal {
