@@ -10,6 +10,22 @@ pub use output::KafkaOutput;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::KafkaError;
 
+/// Installs the log subscriber of a Kafka run (once per process; an embedding
+/// program that installed its own keeps it). `SLUICE_LOG` filters
+/// (`info` by default, `warn` with `--quiet`, `debug` shows every epoch), and
+/// `SLUICE_LOG_FORMAT=json` writes one JSON object per event.
+pub fn init_logs(quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_env("SLUICE_LOG").unwrap_or_else(|_| EnvFilter::new(if quiet { "warn" } else { "info" }));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false);
+    let _ = if std::env::var("SLUICE_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().with_current_span(false).try_init()
+    } else {
+        builder.without_time().with_target(false).try_init()
+    };
+}
+
 /// The settings every client of a run shares: brokers, then `--kafka-option`s.
 pub fn client_config(brokers: &str, options: &[(String, String)]) -> ClientConfig {
     let mut config = ClientConfig::new();

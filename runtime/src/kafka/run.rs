@@ -122,6 +122,7 @@ pub fn run<P: Pipeline>(
     config: &Config,
     build: &dyn Fn(&Config) -> Result<P, String>,
 ) -> Result<(), String> {
+    super::init_logs(config.quiet);
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|e| format!("cannot handle signals: {e}"))?;
@@ -132,11 +133,11 @@ pub fn run<P: Pipeline>(
             Ok(()) => return Ok(()),
             Err(Failure::Fatal(message)) => return Err(message),
             Err(Failure::Retry(message)) => {
-                eprintln!("warning: {message}; starting again from the last checkpoint in {}s", backoff.as_secs());
+                tracing::warn!(error = %message, backoff_s = backoff.as_secs(), "starting again from the last checkpoint");
                 let until = Instant::now() + backoff;
                 while Instant::now() < until {
                     if stop.load(Ordering::Relaxed) {
-                        eprintln!("{}: stopped; the last checkpoint holds the state", info.name);
+                        tracing::info!(program = info.name, "stopped by a signal; the last checkpoint holds the state");
                         return Ok(());
                     }
                     std::thread::sleep(Duration::from_millis(100));
@@ -313,7 +314,7 @@ fn load_table_topic<P: Pipeline>(
                 handle(info, pipeline, source, &raw, result, counters).map_err(Failure::Fatal)?;
             }
             Some(Err(KafkaError::PartitionEOF(_))) => ended += 1,
-            Some(Err(e)) => eprintln!("warning: reading table topic `{topic}`: {e}"),
+            Some(Err(e)) => tracing::warn!(topic, error = %e, "reading a table topic"),
             None => {}
         }
     }
@@ -390,7 +391,7 @@ impl Epochs<'_> {
                     match producer.commit_transaction(CALL_TIMEOUT) {
                         Ok(()) => break,
                         Err(KafkaError::Transaction(e)) if e.is_retriable() => {
-                            eprintln!("warning: committing epoch {} again: {e}", self.epoch);
+                            tracing::warn!(epoch = self.epoch, error = %e, "committing the epoch again");
                         }
                         Err(e) => return Err(txn_failure("commit", e)),
                     }
@@ -401,13 +402,14 @@ impl Epochs<'_> {
                 // For monitoring (lag tools); the checkpoint is what a restart reads.
                 if let Some(input) = inputs.first() {
                     if let Err(e) = input.consumer.commit(&list, CommitMode::Async) {
-                        eprintln!("warning: could not commit offsets to the consumer group: {e}");
+                        tracing::warn!(error = %e, "could not commit offsets to the consumer group");
                     }
                 }
             }
         }
         let epoch = self.epoch;
         self.store.retain(|e| e + 1 >= epoch).map_err(Failure::Fatal)?;
+        tracing::debug!(epoch, partitions = checkpoint.offsets.len(), "epoch committed");
         self.epoch += 1;
         Ok(())
     }
@@ -522,9 +524,10 @@ fn attempt<P: Pipeline>(
         let found = match committed {
             Some(epoch) if epochs.contains(&epoch) => Some(store.read(epoch).map_err(Failure::Fatal)?),
             Some(epoch) => {
-                eprintln!(
-                    "warning: epoch {epoch} committed but its checkpoint is not in `{}`: starting with empty state from the committed offsets",
-                    store.dir().display()
+                tracing::warn!(
+                    epoch,
+                    dir = %store.dir().display(),
+                    "the epoch committed but its checkpoint is missing: starting with empty state from the committed offsets"
                 );
                 None
             }
@@ -539,7 +542,7 @@ fn attempt<P: Pipeline>(
                     found = Some(c);
                     break;
                 }
-                Err(e) => eprintln!("warning: {e}; trying the previous checkpoint"),
+                Err(e) => tracing::warn!(error = %e, "trying the previous checkpoint"),
             }
         }
         (found, None)
@@ -667,20 +670,28 @@ fn attempt<P: Pipeline>(
         }
     }
     let mut epochs = Epochs { info, store, output: output.clone(), marker, epoch: first_epoch, lineage };
-    if !config.quiet {
-        match &checkpoint {
-            Some(c) => eprintln!(
-                "{}: restored checkpoint epoch {} from `{}`",
-                info.name,
-                c.epoch,
-                epochs.store.dir().display()
-            ),
-            None => eprintln!(
-                "{}: no checkpoint in `{}`: starting from the committed offsets or `start`",
-                info.name,
-                epochs.store.dir().display()
-            ),
-        }
+    let partitions: usize = inputs.iter().map(|i| i.partitions.len()).sum();
+    let dir = epochs.store.dir().display().to_string();
+    match &checkpoint {
+        Some(c) => tracing::info!(
+            program = info.name,
+            %brokers,
+            %group,
+            partitions,
+            epoch = c.epoch,
+            checkpoint_dir = %dir,
+            exactly_once = transactional,
+            "restored the checkpoint"
+        ),
+        None => tracing::info!(
+            program = info.name,
+            %brokers,
+            %group,
+            partitions,
+            checkpoint_dir = %dir,
+            exactly_once = transactional,
+            "no checkpoint: starting from the group's committed offsets or `start`"
+        ),
     }
     epochs.begin()?;
 
@@ -727,7 +738,7 @@ fn attempt<P: Pipeline>(
                     Err(e) => {
                         // The broker is down or restarting: librdkafka reconnects; say so now and then.
                         if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
-                            eprintln!("warning: reading `{topic}`: {e} (retrying)");
+                            tracing::warn!(topic = %topic, error = %e, "reading (librdkafka retries)");
                             last_warning = Some(Instant::now());
                         }
                         break;
