@@ -150,11 +150,8 @@ pub fn expand(input: TokenStream) -> TokenStream {
             }
         }
         Ok(checked) => {
-            let code = generate_tokens(
-                &checked.plan,
-                &file,
-                &CodegenOptions { program_name: "stream".into(), embedded: true },
-            );
+            let code =
+                generate_tokens(&checked.plan, &file, &CodegenOptions { program_name: crate_name(), embedded: true });
             // Each `extern fn` is checked against the user's function at the user's declaration.
             let guards = checked.plan.externs.iter().map(|ext| {
                 let (start, _) = printed.rust_spans(ext.span);
@@ -208,4 +205,11 @@ fn respan(tokens: TokenStream, span: RustSpan) -> TokenStream {
             }
         })
         .collect()
+}
+
+/// The name of a `stream!` program: the crate's (cargo sets it for the rustc run
+/// that expands the macro), so consumer groups, transactional ids and checkpoint
+/// directories of different services differ by default.
+fn crate_name() -> String {
+    std::env::var("CARGO_CRATE_NAME").ok().filter(|n| !n.is_empty()).unwrap_or_else(|| "stream".to_string())
 }

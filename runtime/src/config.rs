@@ -372,12 +372,21 @@ impl Config {
 
     /// The consumer group: `--group`, else the program's name.
     pub fn group_name(&self, info: &ProgramInfo) -> String {
-        self.group.clone().unwrap_or_else(|| info.name.to_string())
+        self.group.clone().unwrap_or_else(|| self.run_name(info))
+    }
+
+    /// The program's name, and the pipeline's when one was selected (`stream!`
+    /// constructors): two selections of one program keep apart by default.
+    fn run_name(&self, info: &ProgramInfo) -> String {
+        match &self.selection {
+            Some(selection) => format!("{}-{}", info.name, selection.pipeline),
+            None => info.name.to_string(),
+        }
     }
 
     /// Where checkpoints go: `--checkpoint-dir`, else `./.sluice/<program>`.
     pub fn checkpoint_path(&self, info: &ProgramInfo) -> String {
-        self.checkpoint_dir.clone().unwrap_or_else(|| format!(".sluice/{}", info.name))
+        self.checkpoint_dir.clone().unwrap_or_else(|| format!(".sluice/{}", self.run_name(info)))
     }
 
     /// Where sink `index` writes: `--output` (JSON lines, or CSV for `.csv`), else its own target.

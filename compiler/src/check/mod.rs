@@ -268,7 +268,18 @@ impl<'a> Checker<'a> {
             let ret = self.resolve_type(&ext.ret);
             let path = ext.path.as_ref().map(|p| p.node.clone());
             match (&self.options.mode, &ext.path) {
-                (Mode::Macro, _) => {}
+                (Mode::Macro, Some(path)) => self.report(
+                    Diagnostic::error(
+                        Code::E0603,
+                        format!("`extern fn {}` names a Rust file inside `stream!`", ext.name.node),
+                    )
+                    .with_primary(path.span, "`from` is for .pipe files")
+                    .with_help(format!(
+                        "remove `from {:?}` and bring `{}` into scope where `stream!` is invoked",
+                        path.node, ext.name.node
+                    )),
+                ),
+                (Mode::Macro, None) => {}
                 (_, None) => self.report(
                     Diagnostic::error(
                         Code::E0601,

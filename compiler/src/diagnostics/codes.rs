@@ -172,6 +172,8 @@ codes! {
         "In a `.pipe` file an `extern fn` must say where its Rust code is: `extern fn f(x: int) -> int from \"udf/f.rs\"`.";
     E0602 = 602, "extern fn file not found",
         "The Rust file named by `from` does not exist (paths are relative to the `.pipe` file).";
+    E0603 = 603, "extern fn with a Rust file inside `stream!`",
+        "Inside `sluice::stream!` an `extern fn` is a Rust function in scope where the macro is invoked; `from \"file.rs\"` is for `.pipe` files. Remove `from ...` and bring the function into scope (`use`).";
 
     // --- W0xxx: warnings -----------------------------------------------------
     W0001 = 1, "unused source",
