@@ -561,3 +561,48 @@ fn the_stream_macro_example_reads_and_writes_kafka() {
         "{keys:?}"
     );
 }
+
+const TABLE_PROGRAM: &str = r#"
+schema Order { order_id: int, sku: string }
+schema Price { product: string, price: float }
+source orders: Order from kafka { topic: "orders" }
+source prices: Price from kafka { topic: "prices", table: true }
+sink priced to kafka { topic: "priced" }
+pipeline pricing { from orders | join prices on sku == product | select { order_id, price } | to priced }
+"#;
+
+#[test]
+fn a_kafka_table_is_kept_up_to_date_while_the_stream_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("pricing.pipe");
+    std::fs::write(&program, TABLE_PROGRAM).unwrap();
+    let binary = build_program(&program);
+    let broker = Broker::start();
+    for topic in ["orders", "prices", "priced"] {
+        broker.create_topic(topic, 1);
+    }
+    let row = |v: Value| v.to_string().into_bytes();
+    broker.produce("prices", 1, &[row(serde_json::json!({ "product": "a", "price": 1.0 }))]);
+    let mut pipeline = Command::new(&binary)
+        .args(["--brokers", &broker.address, "--quiet", "--checkpoint-interval", "200ms"])
+        .arg("--checkpoint-dir")
+        .arg(dir.path().join("checkpoints"))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pause = || std::thread::sleep(std::time::Duration::from_millis(2500));
+    pause();
+    broker.produce("orders", 1, &[row(serde_json::json!({ "order_id": 1, "sku": "a" }))]);
+    pause();
+    broker.produce("prices", 1, &[row(serde_json::json!({ "product": "a", "price": 2.0 }))]);
+    pause();
+    broker.produce("orders", 1, &[row(serde_json::json!({ "order_id": 2, "sku": "a" }))]);
+    pause();
+    assert!(Command::new("kill").args(["-TERM", &pipeline.id().to_string()]).status().unwrap().success());
+    assert!(pipeline.wait().unwrap().success());
+    let priced: Vec<Value> =
+        broker.consume("priced").into_iter().map(|(_, p)| serde_json::from_str(&p).unwrap()).collect();
+    let expected =
+        vec![serde_json::json!({ "order_id": 1, "price": 1.0 }), serde_json::json!({ "order_id": 2, "price": 2.0 })];
+    assert_eq!(multiset_diff(&expected, &priced), (vec![], vec![]), "{priced:?}");
+}

@@ -278,47 +278,87 @@ fn ensure_marker_topic(client: &ClientConfig, marker: &str) -> Result<(), Failur
     Ok(())
 }
 
-/// Reads a lookup-table topic from its beginning to its end.
-fn load_table_topic<P: Pipeline>(
-    info: &ProgramInfo,
-    pipeline: &mut P,
+/// A lookup table read from Kafka: loaded to its end before the stream starts,
+/// then kept up to date as new messages arrive (a KTable). Not checkpointed:
+/// a restart reads the topic from its beginning again.
+struct TableInput {
     source: usize,
-    topic: &str,
-    client: &ClientConfig,
-    brokers: &str,
-    counters: &mut Counters,
-) -> Result<(), Failure> {
-    let mut config = consumer_config(client, &format!("sluice-table-{}", info.name));
-    config.set("enable.partition.eof", "true");
-    let consumer: BaseConsumer = config.create().map_err(|e| Failure::Fatal(client_error("consumer", &e)))?;
-    let partitions = partitions_of(&consumer, topic, brokers)?;
-    let mut list = TopicPartitionList::new();
-    for p in &partitions {
-        list.add_partition_offset(topic, *p, Offset::Beginning).map_err(|e| Failure::Fatal(e.to_string()))?;
-    }
-    consumer.assign(&list).map_err(|e| Failure::Retry(format!("cannot assign `{topic}`: {e}")))?;
-    let mut ended = 0;
-    let format = info.sources[source].format;
-    while ended < partitions.len() {
-        match consumer.poll(Duration::from_millis(500)) {
-            Some(Ok(message)) => {
-                counters.read[source] += 1;
-                let payload = message.payload().unwrap_or_default();
-                let raw = RawRecord {
-                    payload: if format == Format::Text { Payload::Text(payload) } else { Payload::Json(payload) },
-                    topic,
-                    partition: message.partition(),
-                    offset: message.offset(),
-                };
-                let result = pipeline.on_table_row(source, &raw);
-                handle(info, pipeline, source, &raw, result, counters).map_err(Failure::Fatal)?;
-            }
-            Some(Err(KafkaError::PartitionEOF(_))) => ended += 1,
-            Some(Err(e)) => tracing::warn!(topic, error = %e, "reading a table topic"),
-            None => {}
+    topic: String,
+    format: Format,
+    consumer: BaseConsumer,
+    headers: csv::ByteRecord,
+    row: csv::ByteRecord,
+}
+
+impl TableInput {
+    fn open(
+        info: &ProgramInfo,
+        source: usize,
+        topic: &str,
+        client: &ClientConfig,
+        brokers: &str,
+    ) -> Result<(TableInput, usize), Failure> {
+        let config = consumer_config(client, &format!("sluice-table-{}", info.name));
+        let consumer: BaseConsumer = config.create().map_err(|e| Failure::Fatal(client_error("consumer", &e)))?;
+        let partitions = partitions_of(&consumer, topic, brokers)?;
+        let mut list = TopicPartitionList::new();
+        for p in &partitions {
+            list.add_partition_offset(topic, *p, Offset::Beginning).map_err(|e| Failure::Fatal(e.to_string()))?;
         }
+        consumer.assign(&list).map_err(|e| Failure::Retry(format!("cannot assign `{topic}`: {e}")))?;
+        let table = TableInput {
+            source,
+            topic: topic.to_string(),
+            format: info.sources[source].format,
+            consumer,
+            headers: csv::ByteRecord::from(info.sources[source].columns.to_vec()),
+            row: csv::ByteRecord::new(),
+        };
+        Ok((table, partitions.len()))
     }
-    Ok(())
+
+    /// Polls one message (or event) and loads it; `Ok(Some(partition))` at a partition's end.
+    fn poll<P: Pipeline>(
+        &mut self,
+        info: &ProgramInfo,
+        pipeline: &mut P,
+        timeout: Duration,
+        counters: &mut Counters,
+    ) -> Result<Option<Option<i32>>, Failure> {
+        let TableInput { source, topic, format, consumer, headers, row } = self;
+        let message = match consumer.poll(timeout) {
+            None => return Ok(None),
+            Some(Err(KafkaError::PartitionEOF(p))) => return Ok(Some(Some(p))),
+            Some(Err(e)) => {
+                tracing::warn!(topic = %topic, error = %e, "reading a table topic");
+                return Ok(None);
+            }
+            Some(Ok(message)) => message,
+        };
+        counters.read[*source] += 1;
+        let bytes = message.payload().unwrap_or_default();
+        let mut fault = None;
+        let payload = match format {
+            Format::Text => Payload::Text(bytes),
+            Format::Csv => {
+                let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(bytes);
+                match reader.read_byte_record(row) {
+                    Ok(true) => {}
+                    Ok(false) => fault = Some(Fault::new("an empty CSV message").at("decode")),
+                    Err(e) => fault = Some(Fault::new(format!("bad CSV: {e}")).at("decode")),
+                }
+                Payload::Csv { row, headers }
+            }
+            _ => Payload::Json(bytes),
+        };
+        let raw = RawRecord { payload, topic, partition: message.partition(), offset: message.offset() };
+        let result = match fault {
+            Some(fault) => Err(Error::Fault(fault)),
+            None => pipeline.on_table_row(*source, &raw),
+        };
+        handle(info, pipeline, *source, &raw, result, counters).map_err(Failure::Fatal)?;
+        Ok(Some(None))
+    }
 }
 
 fn txn_failure(step: &str, error: KafkaError) -> Failure {
@@ -589,13 +629,23 @@ fn attempt<P: Pipeline>(
     }
     let mut counters = Counters::new(info.sources.len());
 
-    // Lookup tables are loaded whole before the stream starts.
+    // Lookup tables are loaded whole before the stream starts; Kafka ones are kept up to date after.
+    let mut tables: Vec<TableInput> = Vec::new();
     for (index, source) in info.sources.iter().enumerate().filter(|(i, s)| s.table && config.source_active(*i)) {
         if config.reads_kafka(info, index) {
             if let SourceKind::Kafka { topics, .. } = source.kind {
                 for topic in topics {
                     let topic = topic.resolve().map_err(|e| format!("source `{}`: {e}", source.name))?;
-                    load_table_topic(info, &mut pipeline, index, &topic, &client, &brokers, &mut counters)?;
+                    let (mut table, partitions) = TableInput::open(info, index, &topic, &client, &brokers)?;
+                    let mut ended = std::collections::HashSet::new();
+                    while ended.len() < partitions {
+                        if let Some(Some(p)) =
+                            table.poll(info, &mut pipeline, Duration::from_millis(500), &mut counters)?
+                        {
+                            ended.insert(p);
+                        }
+                    }
+                    tables.push(table);
                 }
             }
         } else {
@@ -784,6 +834,14 @@ fn attempt<P: Pipeline>(
                     None => pipeline.on_record(source, TopicInput::partition_id(index, partition), &raw),
                 };
                 handle(info, &mut pipeline, source, &raw, result, &mut counters).map_err(Failure::Fatal)?;
+            }
+        }
+        // Table updates: a few messages per round, so a busy table does not starve the stream.
+        for table in &mut tables {
+            for _ in 0..64 {
+                if table.poll(info, &mut pipeline, Duration::ZERO, &mut counters)?.is_none() {
+                    break;
+                }
             }
         }
         if polled == 0 && !single {
