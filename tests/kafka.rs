@@ -606,3 +606,42 @@ fn a_kafka_table_is_kept_up_to_date_while_the_stream_runs() {
         vec![serde_json::json!({ "order_id": 1, "price": 1.0 }), serde_json::json!({ "order_id": 2, "price": 2.0 })];
     assert_eq!(multiset_diff(&expected, &priced), (vec![], vec![]), "{priced:?}");
 }
+
+const MIXED_PROGRAM: &str = r#"
+schema Click { user_id: string, url: string, bytes: int, ts: timestamp }
+source live: Click from kafka { topic: "live" }
+source backfill: Click from kafka { topic: "backfill" }
+sink out to kafka { topic: "out" }
+pipeline both { from live, backfill | where bytes > 0 | to out }
+"#;
+
+#[test]
+fn a_kafka_run_reads_a_source_swapped_for_a_file_and_checkpoints_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("mixed.pipe");
+    std::fs::write(&program, MIXED_PROGRAM).unwrap();
+    let binary = build_program(&program);
+    let broker = Broker::start();
+    for topic in ["live", "out"] {
+        broker.create_topic(topic, 1);
+    }
+    let clicks = lines_of(&workspace_root().join("examples/data/clicks.jsonl"));
+    let file = dir.path().join("backfill.jsonl");
+    std::fs::write(&file, clicks.iter().map(|l| format!("{}\n", String::from_utf8_lossy(l))).collect::<String>())
+        .unwrap();
+    broker.produce("live", 1, &clicks[..3]);
+    let checkpoints = dir.path().join("checkpoints");
+    let args = |extra: &[&str]| {
+        let mut args = vec!["--until-end".to_string(), "--input".to_string(), format!("backfill={}", file.display())];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let first = run(&binary, &broker, &checkpoints, &args(&[]));
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert_eq!(broker.consume("out").len(), 3 + clicks.len(), "the topic's records and every line of the file");
+    // A second run resumes from the checkpoint: new topic records only, the file is not read again.
+    broker.produce("live", 1, &clicks[3..5]);
+    let second = run(&binary, &broker, &checkpoints, &args(&[]));
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert_eq!(broker.consume("out").len(), 5 + clicks.len());
+}

@@ -278,6 +278,25 @@ fn ensure_marker_topic(client: &ClientConfig, marker: &str) -> Result<(), Failur
     Ok(())
 }
 
+/// A stream source swapped for a file (`--input`) in a Kafka run: one input
+/// partition, read alongside the topics; its offset (the line number) is
+/// checkpointed like a Kafka offset, under the topic name `file:<path>`.
+struct FileInput {
+    source: usize,
+    label: String,
+    reader: FileSource,
+    /// The next line to process (1-based); lines before it are skipped on restore.
+    next_offset: i64,
+    done: bool,
+}
+
+impl FileInput {
+    /// File partitions sit just below the emit partitions (1 << 32), above every topic's.
+    fn partition_id(source: usize) -> u64 {
+        (1u64 << 32) - 1 - source as u64
+    }
+}
+
 /// A lookup table read from Kafka: loaded to its end before the stream starts,
 /// then kept up to date as new messages arrive (a KTable). Not checkpointed:
 /// a restart reads the topic from its beginning again.
@@ -383,7 +402,12 @@ struct Epochs<'a> {
 
 impl Epochs<'_> {
     /// Ends the current epoch: state, offsets and outputs are committed together.
-    fn commit<P: Pipeline>(&mut self, pipeline: &mut P, inputs: &[TopicInput]) -> Result<(), Failure> {
+    fn commit<P: Pipeline>(
+        &mut self,
+        pipeline: &mut P,
+        inputs: &[TopicInput],
+        files: &[FileInput],
+    ) -> Result<(), Failure> {
         // Epoch files move into place first: if the commit below does not happen,
         // a restart removes them and the epoch is written again.
         pipeline.commit_epoch(self.epoch + 1).map_err(|e| Failure::Fatal(e.to_string()))?;
@@ -396,6 +420,11 @@ impl Epochs<'_> {
                     next_offset: state.next_offset,
                 })
             })
+            .chain(files.iter().map(|f| PartitionOffset {
+                topic: f.label.clone(),
+                partition: 0,
+                next_offset: f.next_offset,
+            }))
             .collect();
         let checkpoint = Checkpoint {
             program: self.info.name.to_string(),
@@ -407,7 +436,7 @@ impl Epochs<'_> {
             state: pipeline.save_state().map_err(Failure::Fatal)?,
         };
         let mut list = TopicPartitionList::new();
-        for o in &checkpoint.offsets {
+        for o in checkpoint.offsets.iter().filter(|o| !o.topic.starts_with("file:")) {
             list.add_partition_offset(&o.topic, o.partition, Offset::Offset(o.next_offset))
                 .map_err(|e| Failure::Fatal(e.to_string()))?;
         }
@@ -475,18 +504,6 @@ fn attempt<P: Pipeline>(
     let marker = format!("{group}.sluice-epochs");
 
     // Inputs: every partition of every topic of every Kafka stream source.
-    if let Some(source) = info
-        .sources
-        .iter()
-        .enumerate()
-        .find(|(i, s)| !s.table && config.source_active(*i) && !config.reads_kafka(info, *i))
-        .map(|(_, s)| s)
-    {
-        return Err(Failure::Fatal(format!(
-            "source `{}` reads a file while other sources read Kafka; mixing them in one run is not supported yet (swap every stream source with --input, or none)",
-            source.name
-        )));
-    }
     let progress = std::io::stderr().is_terminal() && !config.quiet;
     let mut inputs: Vec<TopicInput> = Vec::new();
     for (index, source) in info.sources.iter().enumerate() {
@@ -713,6 +730,22 @@ fn attempt<P: Pipeline>(
             .map_err(|e| Failure::Retry(format!("cannot assign `{}`: {e}", input.topic)))?;
     }
 
+    // Stream sources swapped for files: read alongside the topics, resumed at the checkpoint's line.
+    let mut files: Vec<FileInput> = Vec::new();
+    for (index, source) in info.sources.iter().enumerate() {
+        if source.table || !config.source_active(index) || config.reads_kafka(info, index) {
+            continue;
+        }
+        let path = config.source_path(info, index)?;
+        let reader = FileSource::open(&path, source.format).map_err(|e| format!("source `{}`: {e}", source.name))?;
+        let label = format!("file:{path}");
+        let next_offset = checkpoint
+            .as_ref()
+            .and_then(|c| c.offsets.iter().find(|o| o.topic == label).map(|o| o.next_offset))
+            .unwrap_or(0);
+        pipeline.on_partition_assigned(FileInput::partition_id(index));
+        files.push(FileInput { source: index, label, reader, next_offset, done: false });
+    }
     // Every assigned partition holds the watermark back from the start (until it has records, ends or idles).
     for (index, input) in inputs.iter().enumerate() {
         for p in 0..input.partitions.len() {
@@ -754,10 +787,12 @@ fn attempt<P: Pipeline>(
     let mut last_idle_check = Instant::now();
     let mut last_progress = Instant::now();
     let mut last_warning: Option<Instant> = None;
-    let single = inputs.len() == 1;
+    let single_topic = inputs.len() == 1;
     let max_bytes = config.max_record_bytes;
     loop {
         let mut polled = 0usize;
+        // Block on the one topic only when no file is left to read.
+        let single = single_topic && files.iter().all(|f| f.done);
         for (index, input) in inputs.iter_mut().enumerate() {
             if input.partitions.iter().all(|p| p.done) {
                 continue;
@@ -836,6 +871,27 @@ fn attempt<P: Pipeline>(
                 handle(info, &mut pipeline, source, &raw, result, &mut counters).map_err(Failure::Fatal)?;
             }
         }
+        for file in &mut files {
+            if file.done {
+                continue;
+            }
+            let id = FileInput::partition_id(file.source);
+            for _ in 0..512 {
+                let Some(raw) = file.reader.next_record()? else {
+                    file.done = true;
+                    pipeline.on_partition_done(id).map_err(|e| Failure::Fatal(e.to_string()))?;
+                    break;
+                };
+                polled += 1;
+                if raw.offset < file.next_offset {
+                    continue; // processed before the checkpoint this run restored
+                }
+                file.next_offset = raw.offset + 1;
+                counters.read[file.source] += 1;
+                let result = pipeline.on_record(file.source, id, &raw);
+                handle(info, &mut pipeline, file.source, &raw, result, &mut counters).map_err(Failure::Fatal)?;
+            }
+        }
         // Table updates: a few messages per round, so a busy table does not starve the stream.
         for table in &mut tables {
             for _ in 0..64 {
@@ -871,13 +927,15 @@ fn attempt<P: Pipeline>(
                 }
             }
         }
-        let finished = config.until_end && inputs.iter().all(|i| i.partitions.iter().all(|p| p.done));
+        let finished = config.until_end
+            && inputs.iter().all(|i| i.partitions.iter().all(|p| p.done))
+            && files.iter().all(|f| f.done);
         let stopping = stop.load(Ordering::Relaxed);
         if finished {
             tolerate(pipeline.on_end(), &mut counters)?;
         }
         if finished || stopping || now.duration_since(last_checkpoint) >= checkpoint_every {
-            epochs.commit(&mut pipeline, &inputs)?;
+            epochs.commit(&mut pipeline, &inputs, &files)?;
             last_checkpoint = Instant::now();
             if finished || stopping {
                 break;
