@@ -196,6 +196,23 @@ impl Broker {
         out
     }
 
+    /// What a `read_committed` consumer must see in `topic`, computed from the
+    /// broker's own log (a durable broker's SQLite file) by
+    /// `tests/kafka/read_committed.py`: Kafka's rule for transaction markers,
+    /// applied independently of the pipeline and of librdkafka.
+    pub fn read_committed_from_log(&self, topic: &str) -> Vec<String> {
+        assert!(self.storage.starts_with("sqlite://"), "only a durable broker keeps a log to read");
+        let script = crate::common::workspace_root().join("tests/kafka/read_committed.py");
+        let output = Command::new("python3")
+            .arg(&script)
+            .arg(self.dir.path().join("broker.db"))
+            .arg(topic)
+            .output()
+            .expect("python3 runs the log reader");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap().lines().map(str::to_string).collect()
+    }
+
     /// Whether a `read_committed` reader is spared the records of an aborted transaction.
     /// (Measured: nisshi 0.7.0 shows them; Apache Kafka does not.)
     pub fn filters_aborted_transactions(&self) -> bool {
