@@ -271,12 +271,14 @@ pub fn build_program(file: &Path) -> PathBuf {
     build(&args).unwrap_or_else(|_| panic!("`{}` did not build", file.display())).binary
 }
 
-/// JSON lines of a file, as payloads.
+/// The lines of a file, as payloads (blank lines skipped).
 pub fn lines_of(path: &Path) -> Vec<Vec<u8>> {
-    std::fs::read_to_string(path)
+    // Bytes, not text: some fixtures hold invalid UTF-8 on purpose.
+    std::fs::read(path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.as_bytes().to_vec())
+        .split(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .map(<[u8]>::to_vec)
         .collect()
 }

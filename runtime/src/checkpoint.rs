@@ -168,6 +168,27 @@ impl CheckpointStore {
         sync_dir(&self.dir).map_err(fail)
     }
 
+    /// The last epoch this directory saw commit (transactional runs), if any.
+    pub fn committed(&self) -> Result<Option<u64>, String> {
+        match std::fs::read_to_string(self.dir.join("committed")) {
+            Ok(text) => Ok(text.trim().parse().ok()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("cannot read `{}`: {e}", self.dir.join("committed").display())),
+        }
+    }
+
+    /// Records that `epoch` committed (after the transaction did).
+    pub fn write_committed(&self, epoch: u64) -> Result<(), String> {
+        let path = self.dir.join("committed");
+        let fail = |e: std::io::Error| format!("cannot write `{}`: {e}", path.display());
+        let temp = self.dir.join(".committed.tmp");
+        let mut file = std::fs::File::create(&temp).map_err(fail)?;
+        file.write_all(epoch.to_string().as_bytes()).map_err(fail)?;
+        file.sync_all().map_err(fail)?;
+        std::fs::rename(&temp, &path).map_err(fail)?;
+        sync_dir(&self.dir).map_err(fail)
+    }
+
     /// Removes every checkpoint except the given epochs.
     pub fn retain(&self, keep: impl Fn(u64) -> bool) -> Result<(), String> {
         for epoch in self.epochs()? {

@@ -136,7 +136,7 @@ pub struct Config {
     pub brokers: Option<String>,
     /// `--kafka-option KEY=VALUE`: passed to librdkafka as is. Values may be secrets: never printed.
     pub kafka_options: Vec<(String, String)>,
-    /// Stop once every input partition has reached the end it had at start.
+    /// Stop once every input partition has reached its end (partition EOF: the fetch high watermark).
     pub until_end: bool,
     /// A partition without records for this long does not hold the watermark back.
     pub idle_timeout_ms: u64,

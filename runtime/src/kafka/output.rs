@@ -9,7 +9,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::DeliveryResult;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer, ProducerContext};
 use rdkafka::ClientContext;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -36,6 +36,15 @@ impl ProducerContext for DeliveryWatch {
 }
 
 pub type Producer_ = BaseProducer<DeliveryWatch>;
+
+/// Set when a send failed for a reason that may pass (a failed transaction, a broker
+/// going away): the run loop then restarts from the checkpoint instead of exiting.
+static SEND_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// Whether a send failed since the last call (and clears it).
+pub(crate) fn take_send_failure() -> bool {
+    SEND_FAILED.swap(false, Ordering::Relaxed)
+}
 
 pub struct KafkaOutput {
     pub(crate) transactional: Option<Producer_>,
@@ -93,7 +102,21 @@ impl KafkaOutput {
                     record = back;
                     producer.poll(Duration::from_millis(20));
                 }
-                Err((error, _)) => return Err(Error::Fatal(format!("cannot send to Kafka topic `{topic}`: {error}"))),
+                Err((error, _)) => {
+                    // A record the broker can never take stops the run; anything else is retried.
+                    let permanent = matches!(
+                        error,
+                        KafkaError::MessageProduction(
+                            RDKafkaErrorCode::MessageSizeTooLarge
+                                | RDKafkaErrorCode::InvalidMessageSize
+                                | RDKafkaErrorCode::TopicAuthorizationFailed
+                        )
+                    );
+                    if !permanent {
+                        SEND_FAILED.store(true, Ordering::Relaxed);
+                    }
+                    return Err(Error::Fatal(format!("cannot send to Kafka topic `{topic}`: {error}")));
+                }
             }
         }
         // Serve delivery reports (BaseProducer has no thread of its own). One poll serves

@@ -131,8 +131,10 @@ pub fn run<P: Pipeline>(
     loop {
         match attempt(info, config, build, &stop) {
             Ok(()) => return Ok(()),
-            Err(Failure::Fatal(message)) => return Err(message),
-            Err(Failure::Retry(message)) => {
+            // A record could not be handed to a producer (its transaction failed, the broker went
+            // away): the epoch is lost, not the run; start again from the checkpoint.
+            Err(Failure::Fatal(message)) if !super::output::take_send_failure() => return Err(message),
+            Err(Failure::Fatal(message)) | Err(Failure::Retry(message)) => {
                 tracing::warn!(error = %message, backoff_s = backoff.as_secs(), "starting again from the last checkpoint");
                 let until = Instant::now() + backoff;
                 while Instant::now() < until {
@@ -458,7 +460,11 @@ impl Epochs<'_> {
                     .map_err(|e| txn_failure("sending offsets", e))?;
                 loop {
                     match producer.commit_transaction(CALL_TIMEOUT) {
-                        Ok(()) => break,
+                        Ok(()) => {
+                            // Remembered here too: a restart can tell "never committed" from "the group forgot".
+                            self.store.write_committed(self.epoch).map_err(Failure::Fatal)?;
+                            break;
+                        }
                         Err(KafkaError::Transaction(e)) if e.is_retriable() => {
                             tracing::warn!(epoch = self.epoch, error = %e, "committing the epoch again");
                         }
@@ -498,6 +504,7 @@ fn attempt<P: Pipeline>(
     stop: &AtomicBool,
 ) -> Result<(), Failure> {
     let started = Instant::now();
+    let _ = super::output::take_send_failure(); // a new attempt starts clean
     let brokers = brokers(info, config)?;
     let client = client_config(&brokers, &config.kafka_options);
     let group = config.group_name(info);
@@ -563,6 +570,22 @@ fn attempt<P: Pipeline>(
         }
     }
     let transactional = output.as_ref().is_some_and(|o| o.transactional.is_some());
+    if transactional {
+        // A transaction lives one checkpoint interval; the broker aborts it after transaction.timeout.ms.
+        let timeout_ms: u64 = config
+            .kafka_options
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "transaction.timeout.ms")
+            .and_then(|(_, v)| v.trim().parse().ok())
+            .unwrap_or(60_000);
+        if config.checkpoint_interval_ms.saturating_mul(2) > timeout_ms {
+            return Err(Failure::Fatal(format!(
+                "--checkpoint-interval ({} ms) must be at most half of transaction.timeout.ms ({timeout_ms} ms) with an exactly_once sink; shorten it or raise the timeout with --kafka-option transaction.timeout.ms=...",
+                config.checkpoint_interval_ms
+            )));
+        }
+    }
     if let Some(producer) = output.as_ref().and_then(|o| o.transactional.as_ref()) {
         ensure_marker_topic(&client, &marker)?;
         // Fences a previous instance and aborts its open transaction.
@@ -576,18 +599,33 @@ fn attempt<P: Pipeline>(
     let epochs = store.epochs().map_err(Failure::Fatal)?;
     let (checkpoint, committed) = if transactional {
         let committed = committed_epoch(&inputs[0].consumer, &marker)?;
-        // Files of epochs that never committed are stale.
+        let dir = store.dir().display().to_string();
+        let newest = epochs.last().copied().unwrap_or(0);
+        // Checkpoint e+1 is written only after epoch e committed, so the files tell
+        // what the marker must at least be. Refuse rather than guess or delete.
+        let seen = store.committed().map_err(Failure::Fatal)?;
+        match committed {
+            None if newest >= 2 || seen.is_some() => {
+                return Err(Failure::Fatal(format!(
+                    "the checkpoints in `{dir}` go up to epoch {newest}, but the consumer group `{group}` has no committed epoch (its offsets expired, --group changed, or the group was reset); the state cannot be matched with the outputs. Run with the --group that wrote them, or start afresh with a new --checkpoint-dir"
+                )));
+            }
+            Some(k) if newest > k + 1 || seen.is_some_and(|seen| seen > k) => {
+                return Err(Failure::Fatal(format!(
+                    "the checkpoints in `{dir}` go up to epoch {newest}, but the consumer group `{group}` committed epoch {k} (was the group reset?); start afresh with a new --checkpoint-dir and --group"
+                )));
+            }
+            Some(k) if !epochs.contains(&k) => {
+                return Err(Failure::Fatal(format!(
+                    "epoch {k} was committed to the consumer group `{group}`, but its checkpoint is not in `{dir}` (a different --checkpoint-dir or working directory?); the state cannot be restored. To start over, use a new --group"
+                )));
+            }
+            _ => {}
+        }
+        // Files of epochs that never committed are stale (at most the one after the committed epoch).
         store.retain(|e| committed.is_some_and(|c| e <= c)).map_err(Failure::Fatal)?;
         let found = match committed {
-            Some(epoch) if epochs.contains(&epoch) => Some(store.read(epoch).map_err(Failure::Fatal)?),
-            Some(epoch) => {
-                tracing::warn!(
-                    epoch,
-                    dir = %store.dir().display(),
-                    "the epoch committed but its checkpoint is missing: starting with empty state from the committed offsets"
-                );
-                None
-            }
+            Some(epoch) => Some(store.read(epoch).map_err(Failure::Fatal)?),
             None => None,
         };
         (found, committed)
@@ -646,6 +684,10 @@ fn attempt<P: Pipeline>(
     }
     let mut counters = Counters::new(info.sources.len());
 
+    // The first transaction opens before anything can be written (a table's dead letters).
+    if let Some(producer) = output.as_ref().and_then(|o| o.transactional.as_ref()) {
+        producer.begin_transaction().map_err(|e| txn_failure("begin", e))?;
+    }
     // Lookup tables are loaded whole before the stream starts; Kafka ones are kept up to date after.
     let mut tables: Vec<TableInput> = Vec::new();
     for (index, source) in info.sources.iter().enumerate().filter(|(i, s)| s.table && config.source_active(*i)) {
@@ -776,7 +818,6 @@ fn attempt<P: Pipeline>(
             "no checkpoint: starting from the group's committed offsets or `start`"
         ),
     }
-    epochs.begin()?;
 
     let terminal = progress;
     let checkpoint_every = Duration::from_millis(config.checkpoint_interval_ms);
