@@ -997,8 +997,10 @@ fn attempt<P: Pipeline>(
                 Some(w) if w > i64::MIN && w < i64::MAX => crate::time::Timestamp(w).to_string(),
                 _ => "-".to_string(),
             };
+            let written: u64 =
+                pipeline.stats().iter().filter(|(name, _)| name.starts_with("written to")).map(|(_, n)| n).sum();
             eprint!(
-                "\r{}: read {read} ({rate:.0}/s), lag {lag}, watermark {watermark}, epoch {}, {} bad   ",
+                "\r{}: read {read} ({rate:.0}/s), wrote {written}, lag {lag}, watermark {watermark}, epoch {}, {} bad   ",
                 info.name, epochs.epoch, counters.faults
             );
         }
