@@ -267,7 +267,8 @@ fn committed_epoch(consumer: &Consumer_, marker: &str) -> Result<Option<u64>, Fa
 fn ensure_marker_topic(client: &ClientConfig, marker: &str) -> Result<(), Failure> {
     let admin: AdminClient<DefaultClientContext> =
         client.create().map_err(|e| Failure::Fatal(client_error("admin client", &e)))?;
-    let topic = NewTopic::new(marker, 1, TopicReplication::Fixed(1));
+    // Compacted: it holds one small record per epoch under one key, of which only the last matters.
+    let topic = NewTopic::new(marker, 1, TopicReplication::Fixed(1)).set("cleanup.policy", "compact");
     let options = AdminOptions::new().operation_timeout(Some(CALL_TIMEOUT));
     let results = super::block_on(admin.create_topics([&topic], &options))
         .map_err(|e| Failure::Retry(format!("cannot create the epoch topic `{marker}`: {e}")))?;
@@ -449,6 +450,15 @@ impl Epochs<'_> {
             Some(producer) => {
                 // Prepared: this file is valid only once the marker below commits with the outputs.
                 self.store.write(&checkpoint).map_err(Failure::Fatal)?;
+                // One record per transaction on the marker topic (compacted, one key): nisshi 0.7.0
+                // drops the offsets of a transaction that produced nothing (measured), and an
+                // epoch may produce nothing.
+                let note = format!("{{\"epoch\":{},\"lineage\":\"{}\"}}", self.epoch, self.lineage);
+                if let Some(output) = &self.output {
+                    output
+                        .send(true, &self.marker, Some(self.marker.as_bytes()), note.as_bytes())
+                        .map_err(|e| Failure::Retry(e.to_string()))?;
+                }
                 list.add_partition_offset(&self.marker, 0, Offset::Offset(self.epoch as i64))
                     .map_err(|e| Failure::Fatal(e.to_string()))?;
                 let metadata = inputs
@@ -598,12 +608,20 @@ fn attempt<P: Pipeline>(
     let store = CheckpointStore::new(config.checkpoint_path(info));
     let epochs = store.epochs().map_err(Failure::Fatal)?;
     let (checkpoint, committed) = if transactional {
-        let committed = committed_epoch(&inputs[0].consumer, &marker)?;
+        let seen = store.committed().map_err(Failure::Fatal)?;
+        // A transaction's offsets can become visible a moment after its commit returned
+        // (measured on nisshi right after a previous run ended): wait for the epoch this
+        // directory saw commit before concluding that the group forgot it.
+        let mut committed = committed_epoch(&inputs[0].consumer, &marker)?;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while seen.is_some_and(|seen| committed.is_none_or(|c| c < seen)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(250));
+            committed = committed_epoch(&inputs[0].consumer, &marker)?;
+        }
         let dir = store.dir().display().to_string();
         let newest = epochs.last().copied().unwrap_or(0);
         // Checkpoint e+1 is written only after epoch e committed, so the files tell
         // what the marker must at least be. Refuse rather than guess or delete.
-        let seen = store.committed().map_err(Failure::Fatal)?;
         match committed {
             None if newest >= 2 || seen.is_some() => {
                 return Err(Failure::Fatal(format!(
