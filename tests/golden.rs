@@ -25,24 +25,35 @@ fn stem(path: &Path) -> String {
     path.file_stem().unwrap().to_string_lossy().to_string()
 }
 
-#[test]
-fn golden_programs_produce_their_expected_outputs() {
+/// Every golden case, in order: (name, its directory, its program).
+pub fn cases() -> Vec<(String, PathBuf, PathBuf)> {
     let root = workspace_root();
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(root.join("tests/golden"))
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join("tests/golden"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_dir())
         .collect();
-    cases.sort();
+    dirs.sort();
+    dirs.into_iter()
+        .map(|case| {
+            let name = case.file_name().unwrap().to_string_lossy().to_string();
+            let program = if case.join("pipeline.pipe").is_file() {
+                case.join("pipeline.pipe")
+            } else {
+                root.join("examples/pipes").join(format!("{name}.pipe"))
+            };
+            assert!(program.is_file(), "golden case `{name}` has no program ({})", program.display());
+            (name, case, program)
+        })
+        .collect()
+}
+
+#[test]
+fn golden_programs_produce_their_expected_outputs() {
+    let root = workspace_root();
     let mut failures = Vec::new();
-    for case in &cases {
-        let name = case.file_name().unwrap().to_string_lossy().to_string();
-        let program = if case.join("pipeline.pipe").is_file() {
-            case.join("pipeline.pipe")
-        } else {
-            root.join("examples/pipes").join(format!("{name}.pipe"))
-        };
-        assert!(program.is_file(), "golden case `{name}` has no program ({})", program.display());
+    let cases = cases();
+    for (name, case, program) in &cases {
         // Paths relative to the repository root, where the program runs, so dead
         // letters name their input the same way wherever the repository is.
         let relative = |p: &PathBuf| p.strip_prefix(&root).unwrap_or(p).display().to_string();
@@ -55,7 +66,7 @@ fn golden_programs_produce_their_expected_outputs() {
                 text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect()
             })
             .unwrap_or_default();
-        match run_test(&program, &inputs, &expects, &params, false, Some(&root)) {
+        match run_test(program, &inputs, &expects, &params, false, Some(&root)) {
             Ok(reports) => {
                 for report in reports.iter().filter(|r| !r.passed()) {
                     failures.push(format!("{name}: {report}"));

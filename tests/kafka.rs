@@ -32,6 +32,22 @@ fn run(binary: &Path, broker: &Broker, dir: &Path, extra: &[String]) -> Output {
     output
 }
 
+/// Writes `text` as `<name>.pipe` in `dir` and builds it.
+fn build_in(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let program = dir.join(format!("{name}.pipe"));
+    std::fs::write(&program, text).unwrap();
+    build_program(&program)
+}
+
+/// A broker of its own for one test, with these topics (name, partitions).
+fn broker_with(topics: &[(&str, i32)]) -> Broker {
+    let broker = Broker::start();
+    for (topic, partitions) in topics {
+        broker.create_topic(topic, *partitions);
+    }
+    broker
+}
+
 /// The input file of a source in a golden case, if it has one.
 fn input_of(case: &Path, source: &str) -> Option<PathBuf> {
     ["jsonl", "csv", "txt"].iter().map(|ext| case.join("input").join(format!("{source}.{ext}"))).find(|p| p.is_file())
@@ -39,23 +55,10 @@ fn input_of(case: &Path, source: &str) -> Option<PathBuf> {
 
 #[test]
 fn golden_cases_through_the_broker() {
-    let root = workspace_root();
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(root.join("tests/golden"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    cases.sort();
     let mut ran = 0;
     let mut failures = Vec::new();
-    for case in &cases {
-        let name = case.file_name().unwrap().to_string_lossy().to_string();
-        let program = if case.join("pipeline.pipe").is_file() {
-            case.join("pipeline.pipe")
-        } else {
-            root.join("examples/pipes").join(format!("{name}.pipe"))
-        };
-        let (_, checked) = compile_file(&program);
+    for (name, case, program) in &crate::golden::cases() {
+        let (_, checked) = compile_file(program);
         let Ok(checked) = checked else { continue };
         let plan = checked.plan;
         let kafka_streams =
@@ -115,7 +118,7 @@ fn golden_cases_through_the_broker() {
                 args.push(line.to_string());
             }
         }
-        let binary = build_program(&program);
+        let binary = build_program(program);
         let output = run(&binary, &broker, &work.path().join("checkpoints"), &args);
         if !output.status.success() {
             failures.push(format!(
@@ -246,10 +249,11 @@ fn crash_run(delivery: &str) -> (Broker, Vec<Value>, usize) {
 fn crash_run_program(label: &str, program_text: &str) -> (Broker, tempfile::TempDir, usize) {
     use rand_free::Lcg;
     let dir = tempfile::tempdir().unwrap();
-    let program = dir.path().join(format!("w2_{label}.pipe"));
-    std::fs::write(&program, program_text.replace("OUT_DIR", &dir.path().join("out").display().to_string())).unwrap();
-    let delivery = label;
-    let binary = build_program(&program);
+    let binary = build_in(
+        dir.path(),
+        &format!("w2_{label}"),
+        &program_text.replace("OUT_DIR", &dir.path().join("out").display().to_string()),
+    );
     // Durable storage: the exactly-once check reads the broker's log (transaction markers).
     let broker = Broker::start_durable();
     broker.create_topic("clicks", 4);
@@ -265,7 +269,7 @@ fn crash_run_program(label: &str, program_text: &str) -> (Broker, tempfile::Temp
             std::thread::sleep(std::time::Duration::from_millis(400));
         }
     });
-    let mut rng = Lcg(0x5eed ^ delivery.len() as u64);
+    let mut rng = Lcg(0x5eed ^ label.len() as u64);
     let mut kills = 0;
     while kills < 10 {
         let mut child = Command::new(&binary)
@@ -363,9 +367,7 @@ fn crash_test_at_least_once() {
 #[test]
 fn the_pipeline_waits_through_a_broker_restart_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let program = dir.path().join("w2_restart.pipe");
-    std::fs::write(&program, CRASH_PROGRAM.replace("DELIVERY", "exactly_once")).unwrap();
-    let binary = build_program(&program);
+    let binary = build_in(dir.path(), "w2_restart", &CRASH_PROGRAM.replace("DELIVERY", "exactly_once"));
     let mut broker = Broker::start_durable();
     broker.create_topic("clicks", 4);
     broker.create_topic("counts", 2);
@@ -473,13 +475,8 @@ fn payments() -> (Vec<Vec<u8>>, Vec<Value>, usize) {
 #[test]
 fn bad_records_go_to_the_dead_letter_topic_in_the_same_transaction() {
     let dir = tempfile::tempdir().unwrap();
-    let program = dir.path().join("dead_letters.pipe");
-    std::fs::write(&program, DEAD_LETTER_PROGRAM).unwrap();
-    let binary = build_program(&program);
-    let broker = Broker::start();
-    for (topic, partitions) in [("payments", 3), ("big", 1), ("rejects", 1)] {
-        broker.create_topic(topic, partitions);
-    }
+    let binary = build_in(dir.path(), "dead_letters", DEAD_LETTER_PROGRAM);
+    let broker = broker_with(&[("payments", 3), ("big", 1), ("rejects", 1)]);
     let (payloads, good, bad) = payments();
     broker.produce("payments", 3, &payloads);
     let output = run(
@@ -509,13 +506,8 @@ fn bad_records_go_to_the_dead_letter_topic_in_the_same_transaction() {
 #[test]
 fn on_error_fail_stops_at_the_bad_record_and_does_not_skip_it_on_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let program = dir.path().join("fail_fast.pipe");
-    std::fs::write(&program, DEAD_LETTER_PROGRAM.replace("on_error: rejects", "on_error: fail")).unwrap();
-    let binary = build_program(&program);
-    let broker = Broker::start();
-    for (topic, partitions) in [("payments", 1), ("big", 1), ("rejects", 1)] {
-        broker.create_topic(topic, partitions);
-    }
+    let binary = build_in(dir.path(), "fail_fast", &DEAD_LETTER_PROGRAM.replace("on_error: rejects", "on_error: fail"));
+    let broker = broker_with(&[("payments", 1), ("big", 1), ("rejects", 1)]);
     let (payloads, _, _) = payments();
     broker.produce("payments", 1, &payloads);
     let checkpoints = dir.path().join("checkpoints");
@@ -532,9 +524,7 @@ fn on_error_fail_stops_at_the_bad_record_and_does_not_skip_it_on_restart() {
 #[test]
 fn kafka_option_values_are_never_printed() {
     let dir = tempfile::tempdir().unwrap();
-    let program = dir.path().join("secrets.pipe");
-    std::fs::write(&program, DEAD_LETTER_PROGRAM).unwrap();
-    let binary = build_program(&program);
+    let binary = build_in(dir.path(), "secrets", DEAD_LETTER_PROGRAM);
     let canary = "canary-pw-8c1f";
     let help =
         Command::new(&binary).args(["--kafka-option", &format!("sasl.password={canary}"), "--help"]).output().unwrap();
@@ -562,10 +552,7 @@ mod embedded_example;
 
 #[test]
 fn the_stream_macro_example_reads_and_writes_kafka() {
-    let broker = Broker::start();
-    for topic in ["clicks", "clicks-per-class", "clicks-late"] {
-        broker.create_topic(topic, 1);
-    }
+    let broker = broker_with(&[("clicks", 1), ("clicks-per-class", 1), ("clicks-late", 1)]);
     let input = workspace_root().join("examples/data/clicks.jsonl");
     broker.produce("clicks", 1, &lines_of(&input));
     let dir = tempfile::tempdir().unwrap();
@@ -611,13 +598,8 @@ pipeline pricing { from orders | join prices on sku == product | select { order_
 #[test]
 fn a_kafka_table_is_kept_up_to_date_while_the_stream_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let program = dir.path().join("pricing.pipe");
-    std::fs::write(&program, TABLE_PROGRAM).unwrap();
-    let binary = build_program(&program);
-    let broker = Broker::start();
-    for topic in ["orders", "prices", "priced"] {
-        broker.create_topic(topic, 1);
-    }
+    let binary = build_in(dir.path(), "pricing", TABLE_PROGRAM);
+    let broker = broker_with(&[("orders", 1), ("prices", 1), ("priced", 1)]);
     let row = |v: Value| v.to_string().into_bytes();
     broker.produce("prices", 1, &[row(serde_json::json!({ "product": "a", "price": 1.0 }))]);
     let mut pipeline = Command::new(&binary)
@@ -655,13 +637,8 @@ pipeline both { from live, backfill | where bytes > 0 | to out }
 #[test]
 fn a_kafka_run_reads_a_source_swapped_for_a_file_and_checkpoints_its_line() {
     let dir = tempfile::tempdir().unwrap();
-    let program = dir.path().join("mixed.pipe");
-    std::fs::write(&program, MIXED_PROGRAM).unwrap();
-    let binary = build_program(&program);
-    let broker = Broker::start();
-    for topic in ["live", "out"] {
-        broker.create_topic(topic, 1);
-    }
+    let binary = build_in(dir.path(), "mixed", MIXED_PROGRAM);
+    let broker = broker_with(&[("live", 1), ("out", 1)]);
     let clicks = lines_of(&workspace_root().join("examples/data/clicks.jsonl"));
     let file = dir.path().join("backfill.jsonl");
     std::fs::write(&file, clicks.iter().map(|l| format!("{}\n", String::from_utf8_lossy(l))).collect::<String>())
@@ -686,13 +663,8 @@ fn a_kafka_run_reads_a_source_swapped_for_a_file_and_checkpoints_its_line() {
 #[test]
 fn a_restart_that_cannot_match_state_with_outputs_is_refused_and_deletes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let program = dir.path().join("refuse.pipe");
-    std::fs::write(&program, DEAD_LETTER_PROGRAM).unwrap();
-    let binary = build_program(&program);
-    let broker = Broker::start();
-    for topic in ["payments", "big", "rejects"] {
-        broker.create_topic(topic, 1);
-    }
+    let binary = build_in(dir.path(), "refuse", DEAD_LETTER_PROGRAM);
+    let broker = broker_with(&[("payments", 1), ("big", 1), ("rejects", 1)]);
     let (payloads, _, _) = payments();
     broker.produce("payments", 1, &payloads);
     let checkpoints = dir.path().join("checkpoints");

@@ -136,7 +136,7 @@ impl Broker {
     pub fn create_topic(&self, name: &str, partitions: i32) {
         let admin: AdminClient<DefaultClientContext> = self.client().create().unwrap();
         let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
-        let results = block_on(admin.create_topics([&topic], &AdminOptions::new())).unwrap();
+        let results = sluice::kafka::block_on(admin.create_topics([&topic], &AdminOptions::new())).unwrap();
         for result in results {
             result.unwrap_or_else(|(topic, code)| panic!("cannot create topic `{topic}`: {code}"));
         }
@@ -235,25 +235,6 @@ impl Broker {
 impl Drop for Broker {
     fn drop(&mut self) {
         self.kill();
-    }
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    use std::task::{Context, Poll, Wake, Waker};
-    struct ThreadWaker(std::thread::Thread);
-    impl Wake for ThreadWaker {
-        fn wake(self: std::sync::Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(std::sync::Arc::new(ThreadWaker(std::thread::current())));
-    let mut context = Context::from_waker(&waker);
-    let mut future = std::pin::pin!(future);
-    loop {
-        if let Poll::Ready(value) = future.as_mut().poll(&mut context) {
-            return value;
-        }
-        std::thread::park_timeout(Duration::from_millis(20));
     }
 }
 

@@ -168,17 +168,7 @@ fn run_files<P: Pipeline>(
     }
     let mut config = config.clone();
     if info.sinks.iter().enumerate().any(|(i, _)| config.writes_kafka(info, i)) {
-        let brokers = info
-            .sinks
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| config.writes_kafka(info, *i))
-            .find_map(|(_, s)| match s.kind {
-                crate::config::SinkKind::Kafka { brokers, .. } => Some(brokers),
-                _ => None,
-            })
-            .flatten();
-        let client = crate::kafka::client_config(&config.brokers_for(brokers)?, &config.kafka_options);
+        let client = crate::kafka::client_config(&crate::kafka::run::brokers(info, &config)?, &config.kafka_options);
         let output = crate::kafka::run::open_output(info, &config, &client)?;
         if let Some(producer) = output.as_ref().and_then(|o| o.transactional.as_ref()) {
             use rdkafka::producer::Producer;
@@ -241,17 +231,22 @@ fn run_files<P: Pipeline>(
         }
     }
     if !config.quiet {
-        let read: u64 = counters.read.iter().sum();
-        let mut summary = format!("{}: read {read} records", info.name);
-        for (name, value) in pipeline.stats() {
-            summary.push_str(&format!(", {name} {value}"));
-        }
-        if counters.faults > 0 {
-            summary.push_str(&format!(", {} bad records ({} dead-lettered)", counters.faults, counters.dead_letters));
-        }
-        eprintln!("{summary} in {:.2}s", started.elapsed().as_secs_f64());
+        eprintln!("{} in {:.2}s", summary(info, &pipeline, &counters), started.elapsed().as_secs_f64());
     }
     Ok(())
+}
+
+/// The end-of-run line: records read, each stat of the program, bad records.
+pub(crate) fn summary<P: Pipeline>(info: &ProgramInfo, pipeline: &P, counters: &Counters) -> String {
+    let read: u64 = counters.read.iter().sum();
+    let mut summary = format!("{}: read {read} records", info.name);
+    for (name, value) in pipeline.stats() {
+        summary.push_str(&format!(", {name} {value}"));
+    }
+    if counters.faults > 0 {
+        summary.push_str(&format!(", {} bad records ({} dead-lettered)", counters.faults, counters.dead_letters));
+    }
+    summary
 }
 
 fn fatal(error: &Error) -> String {

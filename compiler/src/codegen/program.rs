@@ -528,8 +528,8 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
     }
 
     let pipeline_count = plan.pipelines.len();
-    let (selections, constructors) = selections(plan, cx);
     let entry = if embedded {
+        let (selections, constructors) = selections(plan, cx);
         quote! {
             /// Each pipeline with what it depends on, for the constructors below.
             pub const SELECTIONS: &[#rt::config::Selection] = &[#(#selections),*];

@@ -29,7 +29,7 @@ pub fn field_text<T: Serialize + ?Sized>(record: &T, name: &str) -> Result<Optio
     Ok(capture.found.flatten())
 }
 
-/// Field `index` (in declaration order) instead of a named one: a text sink's one field.
+/// The first field instead of a named one: a text sink's one field.
 pub fn first_field_text<T: Serialize + ?Sized>(record: &T) -> Result<Option<String>, String> {
     let mut capture = Capture { name: "", found: None };
     record.serialize(&mut capture).map_err(|e| e.to_string())?;

@@ -49,7 +49,9 @@ pub fn client_error(what: &str, error: &KafkaError) -> String {
 }
 
 /// Drives one future to completion on this thread (the admin API is async; the run loop is not).
-pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
+/// Public for the project's own tests, which create topics the same way.
+#[doc(hidden)]
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     use std::task::{Context, Poll, Wake, Waker};
     struct ThreadWaker(std::thread::Thread);
     impl Wake for ThreadWaker {

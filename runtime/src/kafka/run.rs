@@ -151,7 +151,7 @@ pub fn run<P: Pipeline>(
 }
 
 /// The one set of brokers of a run (every Kafka connector must agree).
-fn brokers(info: &ProgramInfo, config: &Config) -> Result<String, String> {
+pub(crate) fn brokers(info: &ProgramInfo, config: &Config) -> Result<String, String> {
     let mut found: Option<String> = None;
     let options = info
         .sources
@@ -281,6 +281,29 @@ fn ensure_marker_topic(client: &ClientConfig, marker: &str) -> Result<(), Failur
     Ok(())
 }
 
+/// A message's payload as the source's format reads it; a CSV message is one
+/// header-less row (its columns are the schema's), and one that does not parse is a fault.
+fn message_payload<'a>(
+    format: Format,
+    bytes: &'a [u8],
+    row: &'a mut csv::ByteRecord,
+    headers: &'a csv::ByteRecord,
+) -> (Payload<'a>, Option<Fault>) {
+    match format {
+        Format::Text => (Payload::Text(bytes), None),
+        Format::Csv => {
+            let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(bytes);
+            let fault = match reader.read_byte_record(row) {
+                Ok(true) => None,
+                Ok(false) => Some(Fault::new("an empty CSV message").at("decode")),
+                Err(e) => Some(Fault::new(format!("bad CSV: {e}")).at("decode")),
+            };
+            (Payload::Csv { row, headers }, fault)
+        }
+        _ => (Payload::Json(bytes), None),
+    }
+}
+
 /// A stream source swapped for a file (`--input`) in a Kafka run: one input
 /// partition, read alongside the topics; its offset (the line number) is
 /// checkpointed like a Kafka offset, under the topic name `file:<path>`.
@@ -358,21 +381,7 @@ impl TableInput {
             Some(Ok(message)) => message,
         };
         counters.read[*source] += 1;
-        let bytes = message.payload().unwrap_or_default();
-        let mut fault = None;
-        let payload = match format {
-            Format::Text => Payload::Text(bytes),
-            Format::Csv => {
-                let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(bytes);
-                match reader.read_byte_record(row) {
-                    Ok(true) => {}
-                    Ok(false) => fault = Some(Fault::new("an empty CSV message").at("decode")),
-                    Err(e) => fault = Some(Fault::new(format!("bad CSV: {e}")).at("decode")),
-                }
-                Payload::Csv { row, headers }
-            }
-            _ => Payload::Json(bytes),
-        };
+        let (payload, fault) = message_payload(*format, message.payload().unwrap_or_default(), row, headers);
         let raw = RawRecord { payload, topic, partition: message.partition(), offset: message.offset() };
         let result = match fault {
             Some(fault) => Err(Error::Fault(fault)),
@@ -702,10 +711,9 @@ fn attempt<P: Pipeline>(
     }
     let mut counters = Counters::new(info.sources.len());
 
+    let mut epochs = Epochs { info, store, output: output.clone(), marker, epoch: first_epoch, lineage };
     // The first transaction opens before anything can be written (a table's dead letters).
-    if let Some(producer) = output.as_ref().and_then(|o| o.transactional.as_ref()) {
-        producer.begin_transaction().map_err(|e| txn_failure("begin", e))?;
-    }
+    epochs.begin()?;
     // Lookup tables are loaded whole before the stream starts; Kafka ones are kept up to date after.
     let mut tables: Vec<TableInput> = Vec::new();
     for (index, source) in info.sources.iter().enumerate().filter(|(i, s)| s.table && config.source_active(*i)) {
@@ -812,7 +820,6 @@ fn attempt<P: Pipeline>(
             pipeline.on_partition_assigned(TopicInput::partition_id(index, p as i32));
         }
     }
-    let mut epochs = Epochs { info, store, output: output.clone(), marker, epoch: first_epoch, lineage };
     let partitions: usize = inputs.iter().map(|i| i.partitions.len()).sum();
     let dir = epochs.store.dir().display().to_string();
     match &checkpoint {
@@ -898,21 +905,8 @@ fn attempt<P: Pipeline>(
                 state.seen = true;
                 let source = *source;
                 counters.read[source] += 1;
-                let payload = message.payload().unwrap_or_default();
-                let mut fault = None;
-                let payload = match format {
-                    Format::Text => Payload::Text(payload),
-                    Format::Csv => {
-                        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(payload);
-                        match reader.read_byte_record(row) {
-                            Ok(true) => {}
-                            Ok(false) => fault = Some(Fault::new("an empty CSV message").at("decode")),
-                            Err(e) => fault = Some(Fault::new(format!("bad CSV: {e}")).at("decode")),
-                        }
-                        Payload::Csv { row, headers }
-                    }
-                    _ => Payload::Json(payload),
-                };
+                let (payload, mut fault) =
+                    message_payload(*format, message.payload().unwrap_or_default(), row, headers);
                 let raw = RawRecord { payload, topic, partition, offset };
                 if message.payload_len() > max_bytes {
                     fault = Some(
@@ -1028,14 +1022,7 @@ fn attempt<P: Pipeline>(
     }
     pipeline.close().map_err(|e| Failure::Fatal(e.to_string()))?;
     if !config.quiet {
-        let read: u64 = counters.read.iter().sum();
-        let mut summary = format!("{}: read {read} records", info.name);
-        for (name, value) in pipeline.stats() {
-            summary.push_str(&format!(", {name} {value}"));
-        }
-        if counters.faults > 0 {
-            summary.push_str(&format!(", {} bad records ({} dead-lettered)", counters.faults, counters.dead_letters));
-        }
+        let summary = crate::driver::summary(info, &pipeline, &counters);
         let how = if stop.load(Ordering::Relaxed) { "stopped by a signal" } else { "reached the end" };
         eprintln!(
             "{summary} in {:.2}s; {how}, last checkpoint epoch {}",
