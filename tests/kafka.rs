@@ -168,7 +168,7 @@ fn golden_cases_through_the_broker() {
 }
 
 /// W2 over 200k records on 4 partitions: a 10 s tumbling count and sum per url.
-const CRASH_PROGRAM: &str = r#"
+pub const CRASH_PROGRAM: &str = r#"
 schema Click { user_id: string, url: string, bytes: int, ts: timestamp }
 source clicks: Click from kafka { topic: "clicks", event_time: ts }
 sink counts to kafka { topic: "counts", key: url, delivery: DELIVERY }
@@ -192,7 +192,7 @@ fn click(i: usize) -> Vec<u8> {
 }
 
 /// The expected rows, computed directly: (url, window_start) -> (views, bytes).
-fn crash_expected() -> Vec<Value> {
+pub fn crash_expected() -> Vec<Value> {
     let mut rows: std::collections::BTreeMap<(String, i64), (i64, i64)> = Default::default();
     for i in 0..RECORDS {
         let ts = BASE_MS + i as i64 * 7;
@@ -239,14 +239,15 @@ fn the_harness_catches_a_loss_and_a_duplicate() {
 }
 
 fn crash_run(delivery: &str) -> (Broker, Vec<Value>, usize) {
-    let (broker, _dir, kills) = crash_run_program(delivery, &CRASH_PROGRAM.replace("DELIVERY", delivery));
+    let (broker, _dir, kills) = crash_run_program(delivery, &CRASH_PROGRAM.replace("DELIVERY", delivery), &[]);
     let actual: Vec<Value> =
         broker.consume("counts").into_iter().map(|(_, payload)| serde_json::from_str(&payload).unwrap()).collect();
     (broker, actual, kills)
 }
 
-/// Runs `program` through 10 SIGKILLs while the records arrive, then to the end of the input.
-fn crash_run_program(label: &str, program_text: &str) -> (Broker, tempfile::TempDir, usize) {
+/// Runs `program` through 10 SIGKILLs while the records arrive, then to the end of the input
+/// (`envs`: set for the program's runs).
+pub fn crash_run_program(label: &str, program_text: &str, envs: &[(&str, &str)]) -> (Broker, tempfile::TempDir, usize) {
     use rand_free::Lcg;
     let dir = tempfile::tempdir().unwrap();
     let binary = build_in(
@@ -276,6 +277,7 @@ fn crash_run_program(label: &str, program_text: &str) -> (Broker, tempfile::Temp
             .args(["--brokers", &broker.address, "--quiet", "--checkpoint-interval", "200ms", "--idle-timeout", "1h"])
             .arg("--checkpoint-dir")
             .arg(&checkpoints)
+            .envs(envs.iter().copied())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
@@ -290,6 +292,7 @@ fn crash_run_program(label: &str, program_text: &str) -> (Broker, tempfile::Temp
         .args(["--brokers", &broker.address, "--quiet", "--until-end", "--idle-timeout", "1h"])
         .arg("--checkpoint-dir")
         .arg(&checkpoints)
+        .envs(envs.iter().copied())
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -303,7 +306,7 @@ fn crash_test_file_sink_exactly_once() {
         "sink counts to file { path: \"OUT_DIR\", format: json }",
     );
     assert!(program.contains("to file"));
-    let (_broker, dir, kills) = crash_run_program("file", &program);
+    let (_broker, dir, kills) = crash_run_program("file", &program, &[]);
     let mut actual = Vec::new();
     let mut files = 0;
     for entry in std::fs::read_dir(dir.path().join("out")).unwrap() {

@@ -9,6 +9,8 @@ mod front_end_never_panics;
 mod golden;
 mod kafka;
 mod kafka_harness;
+mod postgres_harness;
+mod sinks;
 mod soundness;
 mod trybuild_stream;
 mod ui;

@@ -74,9 +74,22 @@ pub struct SourceInfo {
 
 #[derive(Clone, Copy, Debug)]
 pub enum SinkKind {
-    Kafka { topic: Setting, brokers: Option<Setting>, key: Option<&'static str>, delivery: Delivery },
-    File { path: Setting },
-    Postgres { table: Setting },
+    Kafka {
+        topic: Setting,
+        brokers: Option<Setting>,
+        key: Option<&'static str>,
+        delivery: Delivery,
+    },
+    File {
+        path: Setting,
+    },
+    Postgres {
+        url: Setting,
+        table: Setting,
+        /// `mode: upsert` and its `key` columns; `None` for `mode: insert`.
+        upsert_key: Option<&'static [&'static str]>,
+        create: bool,
+    },
     Stdout,
 }
 
@@ -85,6 +98,8 @@ pub struct SinkInfo {
     pub name: &'static str,
     pub kind: SinkKind,
     pub format: Format,
+    /// The record type written (empty when nothing writes to the sink).
+    pub columns: &'static [crate::schema::Column],
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -146,10 +161,14 @@ pub struct Config {
     pub group: Option<String>,
     /// A larger message is a bad record (`on_error`), not a reason to stop.
     pub max_record_bytes: usize,
+    /// A Parquet file is closed and the next one started once it reaches this size.
+    pub max_file_bytes: usize,
     /// The producers of a Kafka run, shared by its sinks (set by the driver before sinks open).
     pub(crate) kafka_output: Option<Arc<KafkaOutput>>,
     /// In a checkpointed run, file sinks write one file per epoch: (lineage, first epoch).
     pub(crate) epoch_files: Option<(String, u64)>,
+    /// The database connections of a run, shared by its PostgreSQL sinks (a new set per run attempt).
+    pub(crate) postgres: Arc<crate::io::postgres::PgRegistry>,
     /// Run only this pipeline and what it depends on (default: every pipeline).
     pub selection: Option<Selection>,
 }
@@ -205,8 +224,10 @@ impl Config {
             checkpoint_dir: None,
             group: None,
             max_record_bytes: 1 << 20,
+            max_file_bytes: 128 << 20,
             kafka_output: None,
             epoch_files: None,
+            postgres: Arc::default(),
             selection: None,
         };
         let mut args = args.into_iter();
@@ -247,7 +268,7 @@ impl Config {
                     config.checkpoint_interval_ms = duration_flag(&flag, inline.or_else(|| args.next()))?
                 }
                 "--idle-timeout" => config.idle_timeout_ms = duration_flag(&flag, inline.or_else(|| args.next()))?,
-                "--brokers" | "--checkpoint-dir" | "--group" | "--max-record-size" => {
+                "--brokers" | "--checkpoint-dir" | "--group" | "--max-record-size" | "--max-file-size" => {
                     let value = inline.or_else(|| args.next()).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
                         CliError::Usage(format!("`{flag}` needs a value (see `{} --help`)", info.name))
                     })?;
@@ -255,6 +276,13 @@ impl Config {
                         "--brokers" => config.brokers = Some(value),
                         "--checkpoint-dir" => config.checkpoint_dir = Some(value),
                         "--group" => config.group = Some(value),
+                        "--max-file-size" => {
+                            config.max_file_bytes = parse_size(&value).filter(|n| *n > 0).ok_or_else(|| {
+                                CliError::Usage(format!(
+                                    "`--max-file-size {value}`: expected a size such as `128MiB` or `1000000`"
+                                ))
+                            })?
+                        }
                         _ => {
                             config.max_record_bytes = parse_size(&value).ok_or_else(|| {
                                 CliError::Usage(format!(
@@ -392,8 +420,15 @@ impl Config {
     /// Where sink `index` writes: `--output` (JSON lines, or CSV for `.csv`), else its own target.
     pub fn sink_target(&self, info: &ProgramInfo, index: usize) -> Result<(SinkTarget, Format), String> {
         let sink = &info.sinks[index];
+        crate::io::sink::set_roll_bytes(self.max_file_bytes);
         if let Some(path) = self.outputs.get(sink.name) {
-            let format = if path.ends_with(".csv") { Format::Csv } else { Format::Json };
+            let format = if path.ends_with(".csv") {
+                Format::Csv
+            } else if path.ends_with(".parquet") {
+                Format::Parquet
+            } else {
+                Format::Json
+            };
             return Ok(if path == "-" {
                 (SinkTarget::Stdout, format)
             } else {
@@ -404,22 +439,32 @@ impl Config {
             SinkKind::File { path } => {
                 let dir = path.resolve().map_err(|e| format!("sink `{}`: {e}", sink.name))?;
                 Ok(match &self.epoch_files {
-                    Some((lineage, epoch)) => (SinkTarget::EpochDir { dir, lineage: lineage.clone(), epoch: *epoch }, sink.format),
+                    Some((lineage, epoch)) => {
+                        (SinkTarget::EpochDir { dir, lineage: lineage.clone(), epoch: *epoch }, sink.format)
+                    }
                     None => (SinkTarget::Dir(dir), sink.format),
                 })
             }
             SinkKind::Stdout => Ok((SinkTarget::Stdout, sink.format)),
             SinkKind::Kafka { topic, key, delivery, .. } => {
                 let output = self.kafka_output.clone().ok_or_else(|| {
-                    format!("sink `{}` writes Kafka, which needs a Kafka run; write a file instead with `--output {}=PATH`", sink.name, sink.name)
+                    format!(
+                        "sink `{}` writes Kafka, which needs a Kafka run; write a file instead with `--output {}=PATH`",
+                        sink.name, sink.name
+                    )
                 })?;
                 let topic = topic.resolve().map_err(|e| format!("sink `{}`: {e}", sink.name))?;
-                Ok((SinkTarget::Kafka { topic, key, exactly_once: delivery == Delivery::ExactlyOnce, output }, sink.format))
+                Ok((
+                    SinkTarget::Kafka { topic, key, exactly_once: delivery == Delivery::ExactlyOnce, output },
+                    sink.format,
+                ))
             }
-            SinkKind::Postgres { .. } => Err(format!(
-                "sink `{}` writes to PostgreSQL, which this build does not support yet; write a file instead with `--output {}=PATH`",
-                sink.name, sink.name
-            )),
+            SinkKind::Postgres { url, table, upsert_key, create } => {
+                let url = url.resolve().map_err(|e| format!("sink `{}`: option `url`: {e}", sink.name))?;
+                let table = table.resolve().map_err(|e| format!("sink `{}`: option `table`: {e}", sink.name))?;
+                let connection = self.postgres.connect(&url).map_err(|e| format!("sink `{}`: {e}", sink.name))?;
+                Ok((SinkTarget::Postgres { connection, table, upsert_key, create }, sink.format))
+            }
         }
     }
 
@@ -515,9 +560,10 @@ fn help(info: &ProgramInfo) -> String {
     let mut out = format!(
         "{name}: a sluice pipeline\n\nUsage: {name} [--input NAME=PATH]... [--output NAME=PATH]... [--param NAME=VALUE]...\n\nOptions:\n  \
          -i, --input NAME=PATH     read source NAME from a file instead (same format as declared)\n  \
-         -o, --output NAME=PATH    write sink NAME to a file instead (JSON lines; CSV if PATH ends in .csv; - for stdout)\n  \
+         -o, --output NAME=PATH    write sink NAME to a file instead (JSON lines; CSV if PATH ends in .csv, Parquet if .parquet; - for stdout)\n  \
          -p, --param NAME=VALUE    set a param (also SLUICE_PARAM_<NAME>)\n      \
-         --flush-interval DUR  how often running aggregates emit changed keys [default: 1s]\n\n\
+         --flush-interval DUR  how often running aggregates emit changed keys [default: 1s]\n      \
+         --max-file-size SIZE  a Parquet file sink starts a new file past this size [default: 128MiB]\n\n\
          Kafka (sources and sinks that are not swapped for files):\n      \
          --brokers LIST        bootstrap servers [default: the program's `brokers`, else $SLUICE_BROKERS, else localhost:9092]\n      \
          --kafka-option KEY=VALUE  a librdkafka setting for every client (SASL, TLS, tuning); values are never printed\n      \
@@ -551,7 +597,7 @@ fn help(info: &ProgramInfo) -> String {
                 if delivery == Delivery::ExactlyOnce { "exactly once" } else { "at least once" }
             ),
             SinkKind::File { path } => format!("file {}", path.describe()),
-            SinkKind::Postgres { table } => format!("postgres table {}", table.describe()),
+            SinkKind::Postgres { table, .. } => format!("postgres table {}", table.describe()),
             SinkKind::Stdout => "stdout".to_string(),
         };
         out.push_str(&format!("  {:<20} {place} ({})\n", s.name, format_name(s.format)));

@@ -167,6 +167,7 @@ fn run_files<P: Pipeline>(
         inputs.push((index, reader));
     }
     let mut config = config.clone();
+    config.postgres = std::sync::Arc::default();
     if info.sinks.iter().enumerate().any(|(i, _)| config.writes_kafka(info, i)) {
         let client = crate::kafka::client_config(&crate::kafka::run::brokers(info, &config)?, &config.kafka_options);
         let output = crate::kafka::run::open_output(info, &config, &client)?;
@@ -222,6 +223,8 @@ fn run_files<P: Pipeline>(
     }
     tolerate(pipeline.on_end(), &mut counters)?;
     pipeline.close().map_err(|e| fatal(&e))?;
+    // A run on files commits its database rows once, at its end, like its files.
+    config.postgres.commit_all()?;
     if let Some(output) = &config.kafka_output {
         let timeout = std::time::Duration::from_secs(60);
         output.flush_plain(timeout)?;

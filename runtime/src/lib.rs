@@ -13,8 +13,9 @@
 //!   sinks, and checkpoints of state and offsets (see docs/delivery.md).
 //!
 //! File sinks are written under a temporary name and moved into place at the
-//! end of a successful run, so a failed run leaves no output. PostgreSQL is not
-//! implemented yet.
+//! end of a successful run, so a failed run leaves no output. Parquet files
+//! ([`io::parquet`], feature `parquet`) and PostgreSQL tables ([`io::postgres`],
+//! feature `postgres`) are written only by programs built with those features.
 
 pub mod checkpoint;
 pub mod config;
@@ -26,6 +27,7 @@ pub mod kafka;
 pub mod keys;
 pub mod ops;
 pub mod rfc3339;
+pub mod schema;
 pub mod time;
 pub mod watermark;
 

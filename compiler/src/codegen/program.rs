@@ -124,6 +124,47 @@ fn fingerprint(parts: &[String]) -> u64 {
     hash
 }
 
+/// A record type as the runtime's column list (Parquet columns, PostgreSQL columns).
+fn column_list(fields: &[crate::plan::Field]) -> TokenStream {
+    let columns = fields.iter().map(|f| {
+        let name = &f.name;
+        let ty = column_type(&f.ty);
+        quote!(::sluice::schema::Column { name: #name, ty: #ty })
+    });
+    quote!(&[#(#columns),*])
+}
+
+fn column_type(ty: &crate::plan::Type) -> TokenStream {
+    use crate::plan::Type;
+    match ty {
+        Type::Int => quote!(::sluice::schema::ColumnType::Int),
+        Type::Float => quote!(::sluice::schema::ColumnType::Float),
+        Type::Bool => quote!(::sluice::schema::ColumnType::Bool),
+        Type::String => quote!(::sluice::schema::ColumnType::String),
+        Type::Timestamp => quote!(::sluice::schema::ColumnType::Timestamp),
+        Type::Duration => quote!(::sluice::schema::ColumnType::Duration),
+        // Only `null` ever: a nullable text column.
+        Type::Null | Type::Error => {
+            quote!(::sluice::schema::ColumnType::Optional(&::sluice::schema::ColumnType::String))
+        }
+        Type::List(inner) => {
+            let inner = column_type(inner);
+            quote!(::sluice::schema::ColumnType::List(&#inner))
+        }
+        Type::Record(record) => {
+            let columns = column_list(&record.fields);
+            quote!(::sluice::schema::ColumnType::Record(#columns))
+        }
+        Type::Optional(inner) => match inner.as_ref() {
+            Type::Optional(_) | Type::Null => column_type(inner),
+            _ => {
+                let inner = column_type(inner);
+                quote!(::sluice::schema::ColumnType::Optional(&#inner))
+            }
+        },
+    }
+}
+
 fn format_tokens(format: Format) -> TokenStream {
     match format {
         Format::Json => quote!(::sluice::io::Format::Json),
@@ -228,7 +269,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
             } else {
                 let (target, format) = config.sink_target(&INFO, #i)?;
                 #csv_check
-                #rt::io::RecordSink::open(#name, &target, format)?
+                #rt::io::RecordSink::open(#name, &target, format, INFO.sinks[#i].columns)?
             }
         }
     });
@@ -475,14 +516,20 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
                 let path = setting(path);
                 quote!(#rt::config::SinkKind::File { path: #path })
             }
-            SinkConnector::Postgres { table, .. } => {
+            SinkConnector::Postgres { url, table, mode, key, create } => {
+                let url = setting(url);
                 let table = setting(table);
-                quote!(#rt::config::SinkKind::Postgres { table: #table })
+                let upsert_key = match mode {
+                    crate::plan::WriteMode::Upsert => quote!(Some(&[#(#key),*])),
+                    crate::plan::WriteMode::Insert => quote!(None),
+                };
+                quote!(#rt::config::SinkKind::Postgres { url: #url, table: #table, upsert_key: #upsert_key, create: #create })
             }
             SinkConnector::Stdout => quote!(#rt::config::SinkKind::Stdout),
         };
         let format = format_tokens(s.format);
-        quote!(#rt::config::SinkInfo { name: #name, kind: #kind, format: #format })
+        let columns = s.record.as_ref().map(|r| column_list(&r.fields)).unwrap_or_else(|| quote!(&[]));
+        quote!(#rt::config::SinkInfo { name: #name, kind: #kind, format: #format, columns: #columns })
     });
     let param_infos = plan.params.iter().map(|p| {
         let name = &p.name;

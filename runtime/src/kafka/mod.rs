@@ -2,7 +2,7 @@
 //! keeps offsets in its checkpoints), transactional and idempotent sinks, and
 //! the checkpointed run loop. The protocol is described in docs/delivery.md.
 
-mod output;
+pub(crate) mod output;
 pub mod run;
 
 pub use output::KafkaOutput;

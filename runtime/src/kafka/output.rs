@@ -41,6 +41,13 @@ pub type Producer_ = BaseProducer<DeliveryWatch>;
 /// going away): the run loop then restarts from the checkpoint instead of exiting.
 static SEND_FAILED: AtomicBool = AtomicBool::new(false);
 
+/// A write failed for a reason that may pass (a database connection dropped):
+/// the run starts again from its checkpoint.
+#[cfg_attr(not(feature = "postgres"), expect(dead_code, reason = "only database sinks report transient failures"))]
+pub(crate) fn mark_send_failure() {
+    SEND_FAILED.store(true, Ordering::Relaxed);
+}
+
 /// Whether a send failed since the last call (and clears it).
 pub(crate) fn take_send_failure() -> bool {
     SEND_FAILED.swap(false, Ordering::Relaxed)

@@ -15,6 +15,7 @@ use crate::checkpoint::{Checkpoint, CheckpointStore, PartitionOffset};
 use crate::config::{Config, Delivery, ProgramInfo, SinkKind, SourceKind, Start};
 use crate::driver::{handle, tolerate, Counters, Pipeline};
 use crate::fault::{Error, Fault};
+use crate::io::postgres::{PgConnection, PgRegistry};
 use crate::io::{FileSource, Format, Payload, RawRecord};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -128,8 +129,11 @@ pub fn run<P: Pipeline>(
         signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|e| format!("cannot handle signals: {e}"))?;
     }
     let mut backoff = Duration::from_secs(1);
+    let mut resumed = false;
     loop {
-        match attempt(info, config, build, &stop) {
+        let result = attempt(info, config, build, &stop, resumed);
+        resumed = true;
+        match result {
             Ok(()) => return Ok(()),
             // A record could not be handed to a producer (its transaction failed, the broker went
             // away): the epoch is lost, not the run; start again from the checkpoint.
@@ -407,6 +411,9 @@ struct Epochs<'a> {
     info: &'a ProgramInfo,
     store: CheckpointStore,
     output: Option<Arc<KafkaOutput>>,
+    /// With a PostgreSQL sink: its database, where each epoch commits with its offsets.
+    database: Option<Arc<PgConnection>>,
+    group: String,
     marker: String,
     epoch: u64,
     lineage: String,
@@ -491,6 +498,21 @@ impl Epochs<'_> {
                     }
                 }
             }
+            None if self.database.is_some() => {
+                // Prepared, as with a Kafka transaction: valid once the database holds its epoch.
+                self.store.write(&checkpoint).map_err(Failure::Fatal)?;
+                if let Some(database) = &self.database {
+                    database
+                        .commit(Some((&self.group, self.epoch, &self.lineage, &checkpoint.offsets)))
+                        .map_err(|e| Failure::Fatal(e.to_string()))?;
+                }
+                self.store.write_committed(self.epoch).map_err(Failure::Fatal)?;
+                if let Some(input) = inputs.first() {
+                    if let Err(e) = input.consumer.commit(&list, CommitMode::Async) {
+                        tracing::warn!(error = %e, "could not commit offsets to the consumer group");
+                    }
+                }
+            }
             None => {
                 self.store.write(&checkpoint).map_err(Failure::Fatal)?;
                 // For monitoring (lag tools); the checkpoint is what a restart reads.
@@ -521,6 +543,7 @@ fn attempt<P: Pipeline>(
     config: &Config,
     build: &dyn Fn(&Config) -> Result<P, String>,
     stop: &AtomicBool,
+    resumed: bool,
 ) -> Result<(), Failure> {
     let started = Instant::now();
     let _ = super::output::take_send_failure(); // a new attempt starts clean
@@ -605,6 +628,45 @@ fn attempt<P: Pipeline>(
             )));
         }
     }
+    // PostgreSQL sinks: their database is connected (and checked) before anything is read.
+    let databases = Arc::new(PgRegistry::default());
+    let mut database_sinks = Vec::new();
+    for (i, sink) in info.sinks.iter().enumerate() {
+        if let (true, false, SinkKind::Postgres { url, .. }) =
+            (config.sink_active(i), config.outputs_swapped(info, i), sink.kind)
+        {
+            let url = url.resolve().map_err(|e| format!("sink `{}`: option `url`: {e}", sink.name))?;
+            databases.connect(&url).map_err(|e| {
+                // At start a bad URL or an unreachable database is an error; later it is waited for.
+                let message = format!("sink `{}`: {e}", sink.name);
+                if resumed {
+                    Failure::Retry(message)
+                } else {
+                    Failure::Fatal(message)
+                }
+            })?;
+            database_sinks.push(sink.name);
+        }
+    }
+    let database = match databases.connections().as_slice() {
+        [] => None,
+        [one] => Some(Arc::clone(one)),
+        _ => {
+            return Err(Failure::Fatal(format!(
+                "sinks {} write to different PostgreSQL databases, which cannot commit together; write them from separate programs",
+                database_sinks.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+            )))
+        }
+    };
+    if let (true, Some(_)) = (transactional, &database) {
+        return Err(Failure::Fatal(format!(
+            "an exactly_once Kafka sink and a PostgreSQL sink ({}) cannot commit together in one run; set `delivery: at_least_once` on the Kafka sink, or write them from separate programs",
+            database_sinks.join(", ")
+        )));
+    }
+    if let Some(database) = &database {
+        database.prepare_offsets().map_err(Failure::Fatal)?;
+    }
     if let Some(producer) = output.as_ref().and_then(|o| o.transactional.as_ref()) {
         ensure_marker_topic(&client, &marker)?;
         // Fences a previous instance and aborts its open transaction.
@@ -616,17 +678,25 @@ fn attempt<P: Pipeline>(
     // Which checkpoint is valid: with transactions, the one whose epoch marker committed.
     let store = CheckpointStore::new(config.checkpoint_path(info));
     let epochs = store.epochs().map_err(Failure::Fatal)?;
-    let (checkpoint, committed) = if transactional {
+    let (checkpoint, committed) = if transactional || database.is_some() {
         let seen = store.committed().map_err(Failure::Fatal)?;
+        let read_committed = || match &database {
+            Some(database) => database.committed(&group).map(|c| c.map(|c| c.epoch)).map_err(Failure::Retry),
+            None => committed_epoch(&inputs[0].consumer, &marker),
+        };
         // A transaction's offsets can become visible a moment after its commit returned
         // (measured on nisshi right after a previous run ended): wait for the epoch this
         // directory saw commit before concluding that the group forgot it.
-        let mut committed = committed_epoch(&inputs[0].consumer, &marker)?;
-        let deadline = Instant::now() + Duration::from_secs(15);
+        let mut committed = read_committed()?;
+        let deadline = Instant::now() + Duration::from_secs(if database.is_some() { 0 } else { 15 });
         while seen.is_some_and(|seen| committed.is_none_or(|c| c < seen)) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(250));
-            committed = committed_epoch(&inputs[0].consumer, &marker)?;
+            committed = read_committed()?;
         }
+        let holder = match &database {
+            Some(database) => format!("the database {} (table sluice_offsets, pipeline `{group}`)", database.shown()),
+            None => format!("the consumer group `{group}`"),
+        };
         let dir = store.dir().display().to_string();
         let newest = epochs.last().copied().unwrap_or(0);
         // Checkpoint e+1 is written only after epoch e committed, so the files tell
@@ -634,17 +704,17 @@ fn attempt<P: Pipeline>(
         match committed {
             None if newest >= 2 || seen.is_some() => {
                 return Err(Failure::Fatal(format!(
-                    "the checkpoints in `{dir}` go up to epoch {newest}, but the consumer group `{group}` has no committed epoch (its offsets expired, --group changed, or the group was reset); the state cannot be matched with the outputs. Run with the --group that wrote them, or start afresh with a new --checkpoint-dir"
+                    "the checkpoints in `{dir}` go up to epoch {newest}, but {holder} has no committed epoch (its offsets expired, --group changed, or the group was reset); the state cannot be matched with the outputs. Run with the --group that wrote them, or start afresh with a new --checkpoint-dir"
                 )));
             }
             Some(k) if newest > k + 1 || seen.is_some_and(|seen| seen > k) => {
                 return Err(Failure::Fatal(format!(
-                    "the checkpoints in `{dir}` go up to epoch {newest}, but the consumer group `{group}` committed epoch {k} (was the group reset?); start afresh with a new --checkpoint-dir and --group"
+                    "the checkpoints in `{dir}` go up to epoch {newest}, but {holder} committed epoch {k} (was the group reset?); start afresh with a new --checkpoint-dir and --group"
                 )));
             }
             Some(k) if !epochs.contains(&k) => {
                 return Err(Failure::Fatal(format!(
-                    "epoch {k} was committed to the consumer group `{group}`, but its checkpoint is not in `{dir}` (a different --checkpoint-dir or working directory?); the state cannot be restored. To start over, use a new --group"
+                    "epoch {k} was committed to {holder}, but its checkpoint is not in `{dir}` (a different --checkpoint-dir or working directory?); the state cannot be restored. To start over, use a new --group"
                 )));
             }
             _ => {}
@@ -705,13 +775,23 @@ fn attempt<P: Pipeline>(
     let mut run_config = config.clone();
     run_config.kafka_output = output.clone();
     run_config.epoch_files = Some((lineage.clone(), first_epoch));
+    run_config.postgres = databases;
     let mut pipeline = build(&run_config)?;
     if let Some(c) = &checkpoint {
         pipeline.restore_state(&c.state).map_err(|e| format!("cannot restore the checkpoint: {e}"))?;
     }
     let mut counters = Counters::new(info.sources.len());
 
-    let mut epochs = Epochs { info, store, output: output.clone(), marker, epoch: first_epoch, lineage };
+    let mut epochs = Epochs {
+        info,
+        store,
+        output: output.clone(),
+        database,
+        group: group.clone(),
+        marker,
+        epoch: first_epoch,
+        lineage,
+    };
     // The first transaction opens before anything can be written (a table's dead letters).
     epochs.begin()?;
     // Lookup tables are loaded whole before the stream starts; Kafka ones are kept up to date after.
