@@ -364,3 +364,70 @@ fn a_bad_database_configuration_is_an_error_at_start() {
     assert!(stderr.contains("CREATE TABLE IF NOT EXISTS missing (\"url\" text NOT NULL"), "{stderr}");
     assert!(stderr.contains("PRIMARY KEY (\"url\", \"window_start\")"), "{stderr}");
 }
+
+const ARCHIVE_PROGRAM: &str = r#"
+schema Click { url: string, bytes: int, ts: timestamp }
+source clicks: Click from kafka { topic: "clicks" }
+sink db to postgres { url: env("SLUICE_TEST_PG_URL"), table: "clicks", create: true }
+pipeline archive { from clicks | where bytes >= 0 | to db }
+"#;
+
+fn small_clicks(from: i64, to: i64) -> Vec<Vec<u8>> {
+    (from..to)
+        .map(|i| {
+            format!(r#"{{"url":"/a/{i}","bytes":{i},"ts":"{}"}}"#, sluice::Timestamp(BASE_MS + i * 1000)).into_bytes()
+        })
+        .collect()
+}
+
+#[test]
+fn without_its_checkpoint_a_stateless_pipeline_resumes_from_the_database_and_a_stateful_one_refuses() {
+    let pg = Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let build = |name: &str, text: &str| {
+        let program = dir.path().join(format!("{name}.pipe"));
+        std::fs::write(&program, text).unwrap();
+        build_program(&program)
+    };
+    let archive = build("archive_db", ARCHIVE_PROGRAM);
+    let broker = Broker::start();
+    broker.create_topic("clicks", 2);
+    broker.produce("clicks", 2, &small_clicks(0, 300));
+    let checkpoints = dir.path().join("checkpoints");
+    let run = |binary: &Path, table: &str| {
+        Command::new(binary)
+            .args(["--brokers", &broker.address, "--quiet", "--until-end", "--checkpoint-interval", "200ms"])
+            .arg("--checkpoint-dir")
+            .arg(&checkpoints)
+            .env("SLUICE_TEST_PG_URL", &pg.url)
+            .env("SLUICE_TEST_TABLE", table)
+            .output()
+            .unwrap()
+    };
+    let output = run(&archive, "");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    // The checkpoint directory is lost (a new machine); more records arrive.
+    std::fs::remove_dir_all(&checkpoints).unwrap();
+    broker.produce("clicks", 2, &small_clicks(300, 500));
+    let output = run(&archive, "");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let rows = pg.rows("SELECT bytes FROM clicks");
+    let expected: Vec<Value> = (0..500).map(|i| json!({ "bytes": i })).collect();
+    assert_eq!(loss_and_duplicates(&expected, &rows), (0, 0), "each record once, across the lost checkpoint");
+
+    // A windowed count cannot rebuild its state from offsets: the restart is refused.
+    pg.client()
+        .batch_execute(
+            "CREATE TABLE counts_ok (url text, window_start timestamptz, window_end timestamptz, views bigint, bytes bigint,
+               PRIMARY KEY (url, window_start))",
+        )
+        .unwrap();
+    let strict = build("strict_refuse", STRICT_PROGRAM);
+    std::fs::remove_dir_all(&checkpoints).unwrap();
+    let output = run(&strict, "counts_ok");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    std::fs::remove_dir_all(&checkpoints).unwrap();
+    let output = run(&strict, "counts_ok");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains("its checkpoint is not in"), "{stderr}");
+}

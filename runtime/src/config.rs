@@ -115,6 +115,9 @@ pub struct ProgramInfo {
     pub name: &'static str,
     /// A hash of the program's source: a checkpoint is only restored into the program that wrote it.
     pub fingerprint: u64,
+    /// Whether any operator keeps state (windows, dedupe, running aggregates): a run
+    /// without it can resume from the offsets its outputs committed, without a checkpoint.
+    pub stateful: bool,
     pub sources: &'static [SourceInfo],
     pub sinks: &'static [SinkInfo],
     pub params: &'static [ParamInfo],
@@ -619,6 +622,7 @@ mod tests {
     const INFO: ProgramInfo = ProgramInfo {
         name: "demo",
         fingerprint: 0,
+        stateful: false,
         sources: &[SourceInfo {
             name: "clicks",
             kind: SourceKind::Kafka { topics: &[Setting::Literal("clicks")], brokers: None, start: Start::Earliest },
@@ -627,7 +631,7 @@ mod tests {
             on_error: OnError::Skip,
             columns: &["url"],
         }],
-        sinks: &[SinkInfo { name: "out", kind: SinkKind::Stdout, format: Format::Json }],
+        sinks: &[SinkInfo { name: "out", kind: SinkKind::Stdout, format: Format::Json, columns: &[] }],
         params: &[
             ParamInfo { name: "min_bytes", ty: "int", default: Some("100") },
             ParamInfo { name: "window", ty: "duration", default: Some("10s") },

@@ -419,6 +419,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
     let state_decls = state.iter().map(|(f, ty, _)| quote!(#f: #ty));
     let state_inits = state.iter().map(|(f, _, init)| quote!(#f: #init));
     // Checkpoints: each operator's state under its field name.
+    let stateful = !state.is_empty();
     let state_saves = state.iter().map(|(f, _, _)| {
         let name = f.to_string();
         quote!((#name.to_string(), #rt::checkpoint::encode(&self.#f)?))
@@ -783,6 +784,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
         pub const INFO: #rt::config::ProgramInfo = #rt::config::ProgramInfo {
             name: #program_name,
             fingerprint: #fingerprint,
+            stateful: #stateful,
             sources: &[#(#source_infos),*],
             sinks: &[#(#sink_infos),*],
             params: &[#(#param_infos),*],

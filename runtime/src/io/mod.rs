@@ -25,6 +25,7 @@ pub mod postgres {
 
     pub struct CommittedEpoch {
         pub epoch: u64,
+        pub lineage: String,
         pub offsets: Vec<PartitionOffset>,
     }
 

@@ -138,6 +138,7 @@ fn show(config: &postgres::Config) -> String {
 /// One committed epoch as the database holds it.
 pub struct CommittedEpoch {
     pub epoch: u64,
+    pub lineage: String,
     pub offsets: Vec<PartitionOffset>,
 }
 
@@ -198,9 +199,10 @@ impl PgConnection {
         }
         let rows = session
             .client
-            .query("SELECT topic, partition, next_offset FROM sluice_offsets WHERE pipeline = $1", &[&group])
+            .query("SELECT topic, partition, next_offset, lineage FROM sluice_offsets WHERE pipeline = $1", &[&group])
             .map_err(|e| format!("cannot read the committed offsets at {}: {}", self.shown, describe(&e)))?;
         let mut epoch = None;
+        let mut lineage = String::new();
         let mut offsets = Vec::new();
         for row in rows {
             let topic: String = row.get(0);
@@ -208,11 +210,12 @@ impl PgConnection {
             let next_offset: i64 = row.get(2);
             if topic == EPOCH_TOPIC && partition == EPOCH_PARTITION {
                 epoch = Some(next_offset as u64);
+                lineage = row.get(3);
             } else {
                 offsets.push(PartitionOffset { topic, partition, next_offset });
             }
         }
-        Ok(epoch.map(|epoch| CommittedEpoch { epoch, offsets }))
+        Ok(epoch.map(|epoch| CommittedEpoch { epoch, lineage, offsets }))
     }
 
     /// Creates the offsets table when it is missing (before the run reads anything).

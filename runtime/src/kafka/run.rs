@@ -680,8 +680,15 @@ fn attempt<P: Pipeline>(
     let epochs = store.epochs().map_err(Failure::Fatal)?;
     let (checkpoint, committed) = if transactional || database.is_some() {
         let seen = store.committed().map_err(Failure::Fatal)?;
+        // With a database, what it committed (offsets included) is kept for a stateless restart.
+        let database_epoch = std::cell::RefCell::new(None);
         let read_committed = || match &database {
-            Some(database) => database.committed(&group).map(|c| c.map(|c| c.epoch)).map_err(Failure::Retry),
+            Some(database) => {
+                let found = database.committed(&group).map_err(Failure::Retry)?;
+                let epoch = found.as_ref().map(|c| c.epoch);
+                *database_epoch.borrow_mut() = found;
+                Ok(epoch)
+            }
             None => committed_epoch(&inputs[0].consumer, &marker),
         };
         // A transaction's offsets can become visible a moment after its commit returned
@@ -712,6 +719,9 @@ fn attempt<P: Pipeline>(
                     "the checkpoints in `{dir}` go up to epoch {newest}, but {holder} committed epoch {k} (was the group reset?); start afresh with a new --checkpoint-dir and --group"
                 )));
             }
+            // A stateless program has nothing to restore: it resumes from the offsets the
+            // database committed with its rows (the checkpoint directory was lost or is older).
+            Some(k) if !epochs.contains(&k) && database.is_some() && !info.stateful => {}
             Some(k) if !epochs.contains(&k) => {
                 return Err(Failure::Fatal(format!(
                     "epoch {k} was committed to {holder}, but its checkpoint is not in `{dir}` (a different --checkpoint-dir or working directory?); the state cannot be restored. To start over, use a new --group"
@@ -721,9 +731,22 @@ fn attempt<P: Pipeline>(
         }
         // Files of epochs that never committed are stale (at most the one after the committed epoch).
         store.retain(|e| committed.is_some_and(|c| e <= c)).map_err(Failure::Fatal)?;
-        let found = match committed {
-            Some(epoch) => Some(store.read(epoch).map_err(Failure::Fatal)?),
-            None => None,
+        let found = match (committed, database_epoch.into_inner()) {
+            (Some(epoch), _) if epochs.contains(&epoch) => Some(store.read(epoch).map_err(Failure::Fatal)?),
+            (Some(epoch), Some(held)) => {
+                tracing::info!(epoch, "no checkpoint of the committed epoch: resuming from the database's offsets");
+                Some(Checkpoint {
+                    program: info.name.to_string(),
+                    fingerprint: info.fingerprint,
+                    epoch,
+                    lineage: held.lineage,
+                    written_at_ms: crate::time::Timestamp::now().0,
+                    offsets: held.offsets,
+                    state: Vec::new(),
+                })
+            }
+            (Some(epoch), None) => Some(store.read(epoch).map_err(Failure::Fatal)?),
+            (None, _) => None,
         };
         (found, committed)
     } else {
