@@ -200,8 +200,10 @@ fn check_lake(dir: &Path, clicks: &[Value]) -> usize {
     files
 }
 
+/// Built once for the tests that run it (two builds of one binary at once would collide).
 fn example_binary() -> PathBuf {
-    build_program(&workspace_root().join("examples/pipes/warehouse_and_lake.pipe"))
+    static BINARY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BINARY.get_or_init(|| build_program(&workspace_root().join("examples/pipes/warehouse_and_lake.pipe"))).clone()
 }
 
 #[test]

@@ -277,12 +277,12 @@ pub fn cell_json(ty: &ColumnType, cell: &Cell) -> serde_json::Value {
 mod tests {
     use super::*;
 
-    #[derive(Serialize)]
+    #[derive(serde::Serialize)]
     struct Inner {
         a: i64,
     }
 
-    #[derive(Serialize)]
+    #[derive(serde::Serialize)]
     struct Row<'a> {
         url: std::borrow::Cow<'a, str>,
         ts: crate::time::Timestamp,

@@ -289,12 +289,12 @@ mod tests {
         Column { name: "points", ty: ColumnType::List(&ColumnType::Record(&POINT)) },
     ];
 
-    #[derive(Serialize)]
+    #[derive(serde::Serialize)]
     struct Point {
         x: i64,
         label: Option<String>,
     }
-    #[derive(Serialize)]
+    #[derive(serde::Serialize)]
     struct Row {
         url: String,
         ts: crate::time::Timestamp,

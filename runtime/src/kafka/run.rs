@@ -629,7 +629,7 @@ fn attempt<P: Pipeline>(
         }
     }
     // PostgreSQL sinks: their database is connected (and checked) before anything is read.
-    let databases = Arc::new(PgRegistry::default());
+    let databases: Arc<PgRegistry> = Arc::default();
     let mut database_sinks = Vec::new();
     for (i, sink) in info.sinks.iter().enumerate() {
         if let (true, false, SinkKind::Postgres { url, .. }) =
