@@ -5,6 +5,8 @@
 #                                      127.0.0.1:PORT; prints `dir=DIR` and `url=URL` (user sluice,
 #                                      password $SLUICE_PG_PASSWORD, default `sluice`, database postgres)
 #   scripts/postgres.sh stop DIR       stop the server of that directory (started by this script) and remove it
+#   scripts/postgres.sh crash DIR      stop it at once, as a crash would (`pg_ctl stop -m immediate`); the data stays
+#   scripts/postgres.sh restart DIR    start it again, on the same port, after `crash`
 # Any PostgreSQL 11 or later works in production: point the sink's `url` at it.
 set -euo pipefail
 
@@ -51,11 +53,23 @@ case "${1:-}" in
         --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 > "$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; exit 1; }
     rm -f "$dir/pwfile"
+    echo "$port" > "$dir/port"
     as_server_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
         -o "-p $port -k $dir -c listen_addresses=127.0.0.1" start > /dev/null \
       || { cat "$dir/server.log" >&2; exit 1; }
     echo "dir=$dir"
     echo "url=postgres://sluice:$password@127.0.0.1:$port/postgres"
+    ;;
+  crash)
+    dir="${2:?usage: scripts/postgres.sh crash DIR}"
+    as_server_user "$(server_bin)/pg_ctl" -D "$dir/data" -m immediate -w stop > /dev/null
+    ;;
+  restart)
+    dir="${2:?usage: scripts/postgres.sh restart DIR}"
+    port="$(cat "$dir/port")"
+    as_server_user "$(server_bin)/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1" start > /dev/null \
+      || { cat "$dir/server.log" >&2; exit 1; }
     ;;
   stop)
     dir="${2:?usage: scripts/postgres.sh stop DIR}"
@@ -68,7 +82,7 @@ case "${1:-}" in
     esac
     ;;
   *)
-    echo "usage: scripts/postgres.sh install | start PORT | stop DIR" >&2
+    echo "usage: scripts/postgres.sh install | start PORT | stop DIR | crash DIR | restart DIR" >&2
     exit 2
     ;;
 esac

@@ -179,11 +179,11 @@ pipeline w2 {
 }
 "#;
 
-const RECORDS: usize = 200_000;
+pub const RECORDS: usize = 200_000;
 const URLS: usize = 16;
-const BASE_MS: i64 = 1_795_531_200_000;
+pub const BASE_MS: i64 = 1_795_531_200_000;
 
-fn click(i: usize) -> Vec<u8> {
+pub fn click(i: usize) -> Vec<u8> {
     // Event time grows with i, so each partition (i % 4) is in time order and no record is late.
     let ts = BASE_MS + i as i64 * 7;
     let time = sluice::Timestamp(ts).to_string();

@@ -35,6 +35,24 @@ impl Postgres {
         Postgres { dir: value("dir="), url: value("url=") }
     }
 
+    /// Stops the server at once, as a crash would (its data stays).
+    pub fn crash(&self) {
+        self.script("crash");
+    }
+
+    /// Starts it again on the same port.
+    pub fn restart(&self) {
+        self.script("restart");
+    }
+
+    fn script(&self, command: &str) {
+        let output = Command::new(workspace_root().join("scripts/postgres.sh"))
+            .args([command, &self.dir])
+            .output()
+            .expect("run scripts/postgres.sh");
+        assert!(output.status.success(), "postgres.sh {command}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+
     pub fn client(&self) -> postgres::Client {
         postgres::Client::connect(&self.url, postgres::NoTls).expect("connect to the test database")
     }

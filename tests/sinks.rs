@@ -433,3 +433,75 @@ fn without_its_checkpoint_a_stateless_pipeline_resumes_from_the_database_and_a_s
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success() && stderr.contains("its checkpoint is not in"), "{stderr}");
 }
+
+#[test]
+fn the_pipeline_waits_through_a_database_crash_and_loses_nothing() {
+    use crate::kafka::{click, RECORDS};
+    let pg = Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("w2_db_outage.pipe");
+    std::fs::write(
+        &program,
+        CRASH_PROGRAM.replace(
+            "sink counts to kafka { topic: \"counts\", key: url, delivery: DELIVERY }",
+            "sink counts to postgres { url: env(\"SLUICE_TEST_PG_URL\"), table: \"counts\", create: true }",
+        ),
+    )
+    .unwrap();
+    let binary = build_program(&program);
+    let broker = Broker::start();
+    broker.create_topic("clicks", 4);
+    let records: Vec<Vec<u8>> = (0..RECORDS).map(click).collect();
+    let (first, rest) = records.split_at(RECORDS / 2);
+    broker.produce_from(first);
+    let checkpoints = dir.path().join("checkpoints");
+    let log_path = dir.path().join("pipeline.log");
+    let mut pipeline = Command::new(&binary)
+        .args(["--brokers", &broker.address, "--checkpoint-interval", "300ms", "--idle-timeout", "1h"])
+        .arg("--checkpoint-dir")
+        .arg(&checkpoints)
+        .env("SLUICE_TEST_PG_URL", &pg.url)
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    // The database crashes while the pipeline runs and comes back 3 s later.
+    pg.crash();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(pipeline.try_wait().unwrap().is_none(), "the pipeline exited while the database was down");
+    pg.restart();
+    broker.produce_from(rest);
+    std::thread::sleep(std::time::Duration::from_secs(15));
+    assert!(
+        pipeline.try_wait().unwrap().is_none(),
+        "the pipeline exited after the database came back:\n{}",
+        std::fs::read_to_string(&log_path).unwrap_or_default()
+    );
+    let pid = pipeline.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(pipeline.wait().unwrap().success(), "SIGTERM should end the run cleanly");
+    // It made progress after the database came back: windows of the second half were written.
+    let second_half = sluice::Timestamp(crate::kafka::BASE_MS + (RECORDS / 2) as i64 * 7 + 20_000);
+    let resumed = pg.rows(&format!("SELECT url FROM counts WHERE window_start > '{second_half}'"));
+    assert!(
+        !resumed.is_empty(),
+        "nothing was written after the database came back; the pipeline said:\n{}",
+        std::fs::read_to_string(&log_path).unwrap_or_default()
+    );
+    let output = Command::new(&binary)
+        .args(["--brokers", &broker.address, "--quiet", "--until-end", "--idle-timeout", "1h"])
+        .arg("--checkpoint-dir")
+        .arg(&checkpoints)
+        .env("SLUICE_TEST_PG_URL", &pg.url)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let actual = pg.rows(&format!(
+        "SELECT url, {}, {}, views, bytes FROM counts",
+        rfc3339("window_start"),
+        rfc3339("window_end")
+    ));
+    assert_eq!(loss_and_duplicates(&crash_expected(), &actual), (0, 0));
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    assert!(log.contains("starting again from the last checkpoint"), "the outage was not noticed:\n{log}");
+}
