@@ -239,7 +239,7 @@ fn the_harness_catches_a_loss_and_a_duplicate() {
 }
 
 fn crash_run(delivery: &str) -> (Broker, Vec<Value>, usize) {
-    let (broker, _dir, kills) = crash_run_program(delivery, &CRASH_PROGRAM.replace("DELIVERY", delivery), &[]);
+    let (broker, _dir, kills) = crash_run_program(delivery, &CRASH_PROGRAM.replace("DELIVERY", delivery), &[], &[]);
     let actual: Vec<Value> =
         broker.consume("counts").into_iter().map(|(_, payload)| serde_json::from_str(&payload).unwrap()).collect();
     (broker, actual, kills)
@@ -247,7 +247,12 @@ fn crash_run(delivery: &str) -> (Broker, Vec<Value>, usize) {
 
 /// Runs `program` through 10 SIGKILLs while the records arrive, then to the end of the input
 /// (`envs`: set for the program's runs).
-pub fn crash_run_program(label: &str, program_text: &str, envs: &[(&str, &str)]) -> (Broker, tempfile::TempDir, usize) {
+pub fn crash_run_program(
+    label: &str,
+    program_text: &str,
+    envs: &[(&str, &str)],
+    args: &[&str],
+) -> (Broker, tempfile::TempDir, usize) {
     use rand_free::Lcg;
     let dir = tempfile::tempdir().unwrap();
     let binary = build_in(
@@ -278,6 +283,7 @@ pub fn crash_run_program(label: &str, program_text: &str, envs: &[(&str, &str)])
             .arg("--checkpoint-dir")
             .arg(&checkpoints)
             .envs(envs.iter().copied())
+            .args(args)
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
@@ -293,6 +299,7 @@ pub fn crash_run_program(label: &str, program_text: &str, envs: &[(&str, &str)])
         .arg("--checkpoint-dir")
         .arg(&checkpoints)
         .envs(envs.iter().copied())
+        .args(args)
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -306,7 +313,7 @@ fn crash_test_file_sink_exactly_once() {
         "sink counts to file { path: \"OUT_DIR\", format: json }",
     );
     assert!(program.contains("to file"));
-    let (_broker, dir, kills) = crash_run_program("file", &program, &[]);
+    let (_broker, dir, kills) = crash_run_program("file", &program, &[], &[]);
     let mut actual = Vec::new();
     let mut files = 0;
     for entry in std::fs::read_dir(dir.path().join("out")).unwrap() {

@@ -64,8 +64,10 @@ fn crash_test_postgres_sink_exactly_once() {
         "sink counts to postgres { url: env(\"SLUICE_TEST_PG_URL\"), table: \"counts\", mode: insert, create: true }",
     );
     assert!(program.contains("to postgres"));
-    // `mode: insert`: a duplicated row would stay in the table.
-    let (_broker, _dir, kills) = crash_run_program("postgres", &program, &[("SLUICE_TEST_PG_URL", &pg.url)]);
+    // `mode: insert`: a duplicated row would stay in the table. Small batches: rows reach the
+    // open transaction all through an epoch, not only at its end.
+    let (_broker, _dir, kills) =
+        crash_run_program("postgres", &program, &[("SLUICE_TEST_PG_URL", &pg.url)], &["--db-batch-size", "512"]);
     let actual = pg.rows(&format!(
         "SELECT url, {}, {}, views, bytes FROM counts",
         rfc3339("window_start"),
@@ -85,7 +87,7 @@ fn crash_test_parquet_sink_exactly_once() {
         "sink counts to file { path: \"OUT_DIR\", format: parquet }",
     );
     assert!(program.contains("format: parquet"));
-    let (_broker, dir, kills) = crash_run_program("parquet", &program, &[]);
+    let (_broker, dir, kills) = crash_run_program("parquet", &program, &[], &[]);
     let (actual, files) = parquet_rows(&dir.path().join("out"));
     let (lost, duplicated) = loss_and_duplicates(&crash_expected(), &actual);
     eprintln!(

@@ -166,6 +166,8 @@ pub struct Config {
     pub max_record_bytes: usize,
     /// A Parquet file is closed and the next one started once it reaches this size.
     pub max_file_bytes: usize,
+    /// PostgreSQL sinks copy their buffered rows into the open transaction past this size.
+    pub db_batch_bytes: usize,
     /// The producers of a Kafka run, shared by its sinks (set by the driver before sinks open).
     pub(crate) kafka_output: Option<Arc<KafkaOutput>>,
     /// In a checkpointed run, file sinks write one file per epoch: (lineage, first epoch).
@@ -228,6 +230,7 @@ impl Config {
             group: None,
             max_record_bytes: 1 << 20,
             max_file_bytes: 128 << 20,
+            db_batch_bytes: 4 << 20,
             kafka_output: None,
             epoch_files: None,
             postgres: Arc::default(),
@@ -271,7 +274,8 @@ impl Config {
                     config.checkpoint_interval_ms = duration_flag(&flag, inline.or_else(|| args.next()))?
                 }
                 "--idle-timeout" => config.idle_timeout_ms = duration_flag(&flag, inline.or_else(|| args.next()))?,
-                "--brokers" | "--checkpoint-dir" | "--group" | "--max-record-size" | "--max-file-size" => {
+                "--brokers" | "--checkpoint-dir" | "--group" | "--max-record-size" | "--max-file-size"
+                | "--db-batch-size" => {
                     let value = inline.or_else(|| args.next()).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
                         CliError::Usage(format!("`{flag}` needs a value (see `{} --help`)", info.name))
                     })?;
@@ -279,6 +283,13 @@ impl Config {
                         "--brokers" => config.brokers = Some(value),
                         "--checkpoint-dir" => config.checkpoint_dir = Some(value),
                         "--group" => config.group = Some(value),
+                        "--db-batch-size" => {
+                            config.db_batch_bytes = parse_size(&value).filter(|n| *n > 0).ok_or_else(|| {
+                                CliError::Usage(format!(
+                                    "`--db-batch-size {value}`: expected a size such as `4MiB` or `65536`"
+                                ))
+                            })?
+                        }
                         "--max-file-size" => {
                             config.max_file_bytes = parse_size(&value).filter(|n| *n > 0).ok_or_else(|| {
                                 CliError::Usage(format!(
@@ -466,7 +477,8 @@ impl Config {
                 let url = url.resolve().map_err(|e| format!("sink `{}`: option `url`: {e}", sink.name))?;
                 let table = table.resolve().map_err(|e| format!("sink `{}`: option `table`: {e}", sink.name))?;
                 let connection = self.postgres.connect(&url).map_err(|e| format!("sink `{}`: {e}", sink.name))?;
-                Ok((SinkTarget::Postgres { connection, table, upsert_key, create }, sink.format))
+                let batch_bytes = self.db_batch_bytes;
+                Ok((SinkTarget::Postgres { connection, table, upsert_key, create, batch_bytes }, sink.format))
             }
         }
     }
@@ -566,7 +578,8 @@ fn help(info: &ProgramInfo) -> String {
          -o, --output NAME=PATH    write sink NAME to a file instead (JSON lines; CSV if PATH ends in .csv, Parquet if .parquet; - for stdout)\n  \
          -p, --param NAME=VALUE    set a param (also SLUICE_PARAM_<NAME>)\n      \
          --flush-interval DUR  how often running aggregates emit changed keys [default: 1s]\n      \
-         --max-file-size SIZE  a Parquet file sink starts a new file past this size [default: 128MiB]\n\n\
+         --max-file-size SIZE  a Parquet file sink starts a new file past this size [default: 128MiB]\n      \
+         --db-batch-size SIZE  a PostgreSQL sink copies its buffered rows past this size [default: 4MiB]\n\n\
          Kafka (sources and sinks that are not swapped for files):\n      \
          --brokers LIST        bootstrap servers [default: the program's `brokers`, else $SLUICE_BROKERS, else localhost:9092]\n      \
          --kafka-option KEY=VALUE  a librdkafka setting for every client (SASL, TLS, tuning); values are never printed\n      \

@@ -19,9 +19,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-/// Buffered rows are copied into the open transaction past this many bytes.
-const FLUSH_BYTES: usize = 4 << 20;
-
 /// The database connections of a run, one per distinct URL, shared by its sinks.
 #[derive(Default)]
 pub struct PgRegistry {
@@ -291,6 +288,8 @@ pub struct PgSink {
     /// Upsert: the staging table and the merge statement, and the buffered rows by key.
     upsert: Option<Upsert>,
     buffer: Vec<u8>,
+    /// Buffered rows are copied into the open transaction past this many bytes (`--db-batch-size`).
+    batch_bytes: usize,
 }
 
 struct Upsert {
@@ -490,7 +489,12 @@ impl PgSink {
             copy: format!("COPY {target} ({names}) FROM STDIN WITH (FORMAT csv)"),
             upsert,
             buffer: Vec::with_capacity(1 << 16),
+            batch_bytes: 4 << 20,
         })
+    }
+
+    pub fn set_batch_bytes(&mut self, bytes: usize) {
+        self.batch_bytes = bytes.max(1);
     }
 
     /// Buffers one row (an upsert keeps only the last row of each key).
@@ -499,7 +503,7 @@ impl PgSink {
         match &mut self.upsert {
             None => {
                 csv_row(self.columns, &row, &mut self.buffer);
-                if self.buffer.len() >= FLUSH_BYTES {
+                if self.buffer.len() >= self.batch_bytes {
                     self.flush()?;
                 }
             }
@@ -519,7 +523,7 @@ impl PgSink {
                         upsert.rows.push(line);
                     }
                 }
-                if upsert.bytes >= FLUSH_BYTES {
+                if upsert.bytes >= self.batch_bytes {
                     self.flush()?;
                 }
             }

@@ -42,6 +42,8 @@ pub enum SinkTarget {
         /// `mode: upsert` and its key columns.
         upsert_key: Option<&'static [&'static str]>,
         create: bool,
+        /// Buffered rows are copied into the open transaction past this many bytes.
+        batch_bytes: usize,
     },
 }
 
@@ -102,18 +104,19 @@ impl<T: Serialize> RecordSink<T> {
         format: Format,
         columns: &'static [Column],
     ) -> Result<Self, String> {
-        if let SinkTarget::Postgres { connection, table, upsert_key, create } = target {
+        if let SinkTarget::Postgres { connection, table, upsert_key, create, batch_bytes } = target {
             #[cfg(feature = "postgres")]
             {
-                let sink =
+                let mut sink =
                     super::postgres::PgSink::open(name, Arc::clone(connection), table, columns, *upsert_key, *create)?;
+                sink.set_batch_bytes(*batch_bytes);
                 let mut record_sink = Self::memory(name);
                 record_sink.encoder = Encoder::Postgres(Box::new(sink));
                 return Ok(record_sink);
             }
             #[cfg(not(feature = "postgres"))]
             {
-                let _ = (table, upsert_key, create);
+                let _ = (table, upsert_key, create, batch_bytes);
                 match **connection {}
             }
         }
