@@ -29,14 +29,19 @@ case "${1:-}" in
     bin="$(server_bin)"
     if [ -n "$bin" ] && [ -x "$bin/postgres" ]; then
       echo "PostgreSQL already installed in $bin"
-      exit 0
+    else
+      sudo=""
+      [ "$(id -u)" = 0 ] || sudo="sudo"
+      export DEBIAN_FRONTEND=noninteractive
+      $sudo apt-get update -q
+      # The package also creates (and may start) a default cluster on port 5432; the
+      # tests do not use it: they start their own clusters on free ports.
+      $sudo apt-get install -y -q --no-install-recommends postgresql
     fi
-    sudo=""
-    [ "$(id -u)" = 0 ] || sudo="sudo"
-    export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get update -q
-    # Only the server binaries: the tests start their own cluster.
-    $sudo apt-get install -y -q --no-install-recommends postgresql
+    # As root the server runs as `postgres` (the package creates that account).
+    if [ "$(id -u)" = 0 ] && ! id postgres > /dev/null 2>&1; then
+      useradd --system --user-group --no-create-home postgres
+    fi
     ;;
   start)
     port="${2:?usage: scripts/postgres.sh start PORT}"

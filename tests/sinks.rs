@@ -87,7 +87,8 @@ fn crash_test_parquet_sink_exactly_once() {
         "sink counts to file { path: \"OUT_DIR\", format: parquet }",
     );
     assert!(program.contains("format: parquet"));
-    let (_broker, dir, kills) = crash_run_program("parquet", &program, &[], &[]);
+    // Tiny files: each epoch rolls into several, all published together once it commits.
+    let (_broker, dir, kills) = crash_run_program("parquet", &program, &[], &["--max-file-size", "1KiB"]);
     let (actual, files) = parquet_rows(&dir.path().join("out"));
     let (lost, duplicated) = loss_and_duplicates(&crash_expected(), &actual);
     eprintln!(
@@ -95,6 +96,11 @@ fn crash_test_parquet_sink_exactly_once() {
         actual.len()
     );
     assert_eq!((lost, duplicated), (0, 0), "epoch files must hold every row exactly once");
+    let rolled = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains("-r"))
+        .count();
+    assert!(rolled > 0, "no file was rolled by --max-file-size");
 }
 
 const CLICKS: usize = 6_000;
@@ -325,12 +331,19 @@ fn a_bad_database_configuration_is_an_error_at_start() {
     let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let canary = "canary-Pw-31337";
     let unreachable = format!("postgres://sluice:{canary}@127.0.0.1:{closed_port}/postgres");
-    let cases: [(&str, &str, &str); 5] = [
+    client
+        .batch_execute(
+            "CREATE TABLE narrow (url text, window_start timestamptz, window_end timestamptz, views integer, bytes bigint,
+               PRIMARY KEY (url, window_start))",
+        )
+        .unwrap();
+    let cases: [(&str, &str, &str); 6] = [
         (&unreachable, "counts", "cannot connect to PostgreSQL at postgres://sluice@127.0.0.1"),
         (&pg.url, "missing", "table `missing` does not exist"),
         (&pg.url, "wrong_types", "column `views` is `text`, which cannot hold the field's `int`"),
         (&pg.url, "no_key", "needs a unique index on exactly the key (url, window_start)"),
         (&pg.url, "extra_required", "column `owner` is NOT NULL without a default"),
+        (&pg.url, "narrow", "column `views` is `int4`, which cannot hold the field's `int`"),
     ];
     for (i, (url, table, message)) in cases.iter().enumerate() {
         let checkpoints = dir.path().join(format!("checkpoints-{i}"));
@@ -506,4 +519,69 @@ fn the_pipeline_waits_through_a_database_crash_and_loses_nothing() {
     assert_eq!(loss_and_duplicates(&crash_expected(), &actual), (0, 0));
     let log = std::fs::read_to_string(&log_path).unwrap_or_default();
     assert!(log.contains("starting again from the last checkpoint"), "the outage was not noticed:\n{log}");
+}
+
+const RUNNING_PROGRAM: &str = r#"
+schema Click { url: string, bytes: int, ts: timestamp }
+source clicks: Click from kafka { topic: "clicks" }
+sink db to postgres { url: env("SLUICE_TEST_PG_URL"), table: "totals", mode: upsert, key: [url] }
+pipeline totals { from clicks | group by url aggregate { views: count(), bytes: sum(bytes) } | to db }
+"#;
+
+#[test]
+fn an_upsert_keeps_one_current_row_per_key_across_updates() {
+    let pg = Postgres::start();
+    // An existing table with an identity column and a defaulted NOT NULL column the record lacks.
+    pg.client()
+        .batch_execute(
+            "CREATE TABLE totals (id bigint GENERATED ALWAYS AS IDENTITY, url text PRIMARY KEY, views bigint,
+               bytes bigint, note text NOT NULL DEFAULT 'from sluice')",
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("running_totals.pipe");
+    std::fs::write(&program, RUNNING_PROGRAM).unwrap();
+    let binary = build_program(&program);
+    let broker = Broker::start();
+    broker.create_topic("clicks", 2);
+    let clicks = |from: i64, to: i64| -> Vec<Vec<u8>> {
+        (from..to)
+            .map(|i| {
+                format!(r#"{{"url":"/u/{}","bytes":{i},"ts":"{}"}}"#, i % 7, sluice::Timestamp(BASE_MS + i * 1000))
+                    .into_bytes()
+            })
+            .collect()
+    };
+    let totals = |to: i64| -> Vec<Value> {
+        (0..7)
+            .map(|k| {
+                let members: Vec<i64> = (0..to).filter(|i| i % 7 == k).collect();
+                json!({
+                    "url": format!("/u/{k}"),
+                    "views": members.len(),
+                    "bytes": members.iter().sum::<i64>(),
+                    "note": "from sluice",
+                })
+            })
+            .collect()
+    };
+    let run = || {
+        let output = Command::new(&binary)
+            .args(["--brokers", &broker.address, "--quiet", "--until-end", "--flush-interval", "100ms"])
+            .args(["--checkpoint-interval", "200ms"])
+            .arg("--checkpoint-dir")
+            .arg(dir.path().join("checkpoints"))
+            .env("SLUICE_TEST_PG_URL", &pg.url)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    };
+    broker.produce("clicks", 2, &clicks(0, 300));
+    run();
+    let query = "SELECT url, views, bytes, note FROM totals";
+    assert_eq!(loss_and_duplicates(&totals(300), &pg.rows(query)), (0, 0));
+    // More records for the same keys: each row is updated in place (the running state was restored).
+    broker.produce("clicks", 2, &clicks(300, 500));
+    run();
+    assert_eq!(loss_and_duplicates(&totals(500), &pg.rows(query)), (0, 0));
 }

@@ -25,11 +25,14 @@ pub trait Pipeline {
     fn on_end(&mut self) -> Result<(), Error>;
     /// Writes a dead letter to sink `sink`.
     fn write_dead_letter(&mut self, sink: usize, letter: &DeadLetter) -> Result<(), Error>;
-    /// Flushes and closes every sink (files move into place).
+    /// Flushes and closes every sink (files are complete and synced, not yet in place).
     fn close(&mut self) -> Result<(), Error>;
+    /// Moves the files of ended epochs, or of the ended run, into place: called
+    /// once their outputs committed.
+    fn publish(&mut self) -> Result<(), Error>;
     /// Counters for the summary (records written per sink, late records...).
     fn stats(&self) -> Vec<(String, u64)>;
-    /// An epoch ends (a checkpoint): epoch-named files move into place and the
+    /// An epoch ends (a checkpoint): epoch-named files are completed and the
     /// next epoch's open; other sinks flush.
     fn commit_epoch(&mut self, next_epoch: u64) -> Result<(), Error>;
     /// The lowest event-time watermark of the windowed stages (for the progress line).
@@ -178,6 +181,24 @@ fn run_files<P: Pipeline>(
                 .and_then(|()| producer.begin_transaction())
                 .map_err(|e| format!("cannot start a Kafka transaction: {e}"))?;
         }
+        let transactional = output.as_ref().is_some_and(|o| o.transactional.is_some());
+        let databases: Vec<&str> = info
+            .sinks
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| {
+                matches!(s.kind, crate::config::SinkKind::Postgres { .. })
+                    && config.sink_active(*i)
+                    && !config.outputs_swapped(info, *i)
+            })
+            .map(|(_, s)| s.name)
+            .collect();
+        if transactional && !databases.is_empty() {
+            return Err(format!(
+                "an exactly_once Kafka sink and a PostgreSQL sink ({}) cannot commit together in one run; set `delivery: at_least_once` on the Kafka sink, or write them from separate programs",
+                databases.join(", ")
+            ));
+        }
         config.kafka_output = output.map(std::sync::Arc::new);
     }
     let config = &config;
@@ -223,7 +244,7 @@ fn run_files<P: Pipeline>(
     }
     tolerate(pipeline.on_end(), &mut counters)?;
     pipeline.close().map_err(|e| fatal(&e))?;
-    // A run on files commits its database rows once, at its end, like its files.
+    // A run on files commits once, at its end: database rows, Kafka output, then its files.
     config.postgres.commit_all()?;
     if let Some(output) = &config.kafka_output {
         let timeout = std::time::Duration::from_secs(60);
@@ -233,6 +254,7 @@ fn run_files<P: Pipeline>(
             producer.commit_transaction(timeout).map_err(|e| format!("cannot commit the Kafka output: {e}"))?;
         }
     }
+    pipeline.publish().map_err(|e| fatal(&e))?;
     if !config.quiet {
         eprintln!("{} in {:.2}s", summary(info, &pipeline, &counters), started.elapsed().as_secs_f64());
     }

@@ -288,6 +288,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
         }
     });
     let sink_closes = open_sinks.iter().map(|(_, f, _)| quote!(self.#f.close()?;));
+    let sink_publishes = open_sinks.iter().map(|(_, f, _)| quote!(self.#f.publish()?;));
     let sink_commits = open_sinks.iter().map(|(_, f, _)| quote!(self.#f.commit_epoch(next_epoch)?;));
     let sink_stats = open_sinks.iter().map(|(i, f, _)| {
         let label = format!("written to {}", plan.sinks[*i].name);
@@ -750,6 +751,11 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
 
             fn close(&mut self) -> Result<(), #rt::Error> {
                 #(#sink_closes)*
+                Ok(())
+            }
+
+            fn publish(&mut self) -> Result<(), #rt::Error> {
+                #(#sink_publishes)*
                 Ok(())
             }
 

@@ -45,10 +45,10 @@ pub mod postgres {
         pub fn shown(&self) -> &str {
             match *self {}
         }
-        pub fn committed(&self, _: &str) -> Result<Option<CommittedEpoch>, String> {
+        pub fn committed(&self, _: &str) -> Result<Option<CommittedEpoch>, Error> {
             match *self {}
         }
-        pub fn prepare_offsets(&self) -> Result<(), String> {
+        pub fn prepare_offsets(&self) -> Result<(), Error> {
             match *self {}
         }
         pub fn commit(&self, _: Option<(&str, u64, &str, &[PartitionOffset])>) -> Result<(), Error> {

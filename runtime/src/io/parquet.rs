@@ -303,6 +303,36 @@ mod tests {
         points: Vec<Point>,
     }
 
+    static MATRIX: [Column; 1] = [Column {
+        name: "m",
+        ty: ColumnType::Optional(&ColumnType::List(&ColumnType::List(&ColumnType::Optional(&ColumnType::Int)))),
+    }];
+
+    #[derive(serde::Serialize)]
+    struct Matrix {
+        m: Option<Vec<Vec<Option<i64>>>>,
+    }
+
+    #[test]
+    fn lists_of_lists_of_optionals_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.parquet");
+        let mut file = ParquetFile::create(&path, &MATRIX).unwrap();
+        let rows = [
+            Matrix { m: Some(vec![vec![Some(1), None], vec![], vec![Some(3)]]) },
+            Matrix { m: None },
+            Matrix { m: Some(vec![]) },
+            Matrix { m: Some(vec![vec![None]]) },
+        ];
+        for row in &rows {
+            file.write(row).unwrap();
+        }
+        file.finish().unwrap();
+        let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
+        let text: Vec<String> = reader.get_row_iter(None).unwrap().map(|r| r.unwrap().to_string()).collect();
+        assert_eq!(text, ["{m: [[1, null], [], [3]]}", "{m: null}", "{m: []}", "{m: [[null]]}"]);
+    }
+
     #[test]
     fn nested_records_read_back_with_the_parquet_reader() {
         let dir = tempfile::tempdir().unwrap();

@@ -88,11 +88,19 @@ impl PgRegistry {
         if let Some(c) = connections.iter().find(|c| c.url == url) {
             return Ok(Arc::clone(c));
         }
-        let mut config: postgres::Config = url.parse().map_err(|e| format!("the PostgreSQL url is not valid: {e}"))?;
+        // The parser's message could quote the URL, password included: not shown.
+        let mut config: postgres::Config = url.parse().map_err(|_| {
+            "the PostgreSQL url is not valid (expected postgres://user:password@host:port/database, or key=value pairs)"
+                .to_string()
+        })?;
         let shown = show(&config);
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
+        // A connection that silently went away (a half-open socket) fails in about 30 s
+        // instead of hanging the run loop.
+        config.keepalives(true).keepalives_idle(Duration::from_secs(15));
+        config.keepalives_interval(Duration::from_secs(5)).keepalives_retries(3);
         config.application_name("sluice");
         let client =
             config.connect(NoTls).map_err(|e| format!("cannot connect to PostgreSQL at {shown}: {}", describe(&e)))?;
@@ -129,7 +137,18 @@ fn show(config: &postgres::Config) -> String {
     let port = config.get_ports().first().copied().unwrap_or(5432);
     let user = config.get_user().map(|u| format!("{u}@")).unwrap_or_default();
     let db = config.get_dbname().map(|d| format!("/{d}")).unwrap_or_default();
-    format!("postgres://{user}{host}:{port}{db}")
+    let shown = format!("postgres://{user}{host}:{port}{db}");
+    // A password with an unescaped `@` or `/` parses partly into the host: never show any of it.
+    match config.get_password().map(String::from_utf8_lossy) {
+        Some(password) if !password.is_empty() => {
+            let mut safe = shown.replace(password.as_ref(), "***");
+            for piece in password.split(['@', '/', ':']).filter(|p| p.len() >= 3) {
+                safe = safe.replace(piece, "***");
+            }
+            safe
+        }
+        _ => shown,
+    }
 }
 
 /// One committed epoch as the database holds it.
@@ -184,30 +203,35 @@ impl PgConnection {
     }
 
     /// The epoch the pipeline `group` last committed here, with its offsets.
-    pub fn committed(&self, group: &str) -> Result<Option<CommittedEpoch>, String> {
-        let mut session = self.session().map_err(|e| e.to_string())?;
+    /// (A failure that may pass is marked so: the run then starts again later.)
+    pub fn committed(&self, group: &str) -> Result<Option<CommittedEpoch>, Error> {
+        let what = format!("cannot read the committed offsets at {}", self.shown);
+        let mut session = self.session()?;
         let exists: bool = session
             .client
             .query_one("SELECT to_regclass('sluice_offsets') IS NOT NULL", &[])
             .and_then(|row| row.try_get(0))
-            .map_err(|e| format!("cannot read the committed offsets at {}: {}", self.shown, describe(&e)))?;
+            .map_err(|e| failure(&what, &e))?;
         if !exists {
             return Ok(None);
         }
         let rows = session
             .client
             .query("SELECT topic, partition, next_offset, lineage FROM sluice_offsets WHERE pipeline = $1", &[&group])
-            .map_err(|e| format!("cannot read the committed offsets at {}: {}", self.shown, describe(&e)))?;
+            .map_err(|e| failure(&what, &e))?;
         let mut epoch = None;
         let mut lineage = String::new();
         let mut offsets = Vec::new();
+        let bad = |e: postgres::Error| {
+            Error::Fatal(format!("the table sluice_offsets at {} is not sluice's: {e}", self.shown))
+        };
         for row in rows {
-            let topic: String = row.get(0);
-            let partition: i32 = row.get(1);
-            let next_offset: i64 = row.get(2);
+            let topic: String = row.try_get(0).map_err(bad)?;
+            let partition: i32 = row.try_get(1).map_err(bad)?;
+            let next_offset: i64 = row.try_get(2).map_err(bad)?;
             if topic == EPOCH_TOPIC && partition == EPOCH_PARTITION {
                 epoch = Some(next_offset as u64);
-                lineage = row.get(3);
+                lineage = row.try_get(3).map_err(bad)?;
             } else {
                 offsets.push(PartitionOffset { topic, partition, next_offset });
             }
@@ -216,12 +240,12 @@ impl PgConnection {
     }
 
     /// Creates the offsets table when it is missing (before the run reads anything).
-    pub fn prepare_offsets(&self) -> Result<(), String> {
-        let mut session = self.session().map_err(|e| e.to_string())?;
+    pub fn prepare_offsets(&self) -> Result<(), Error> {
+        let mut session = self.session()?;
         session
             .client
             .batch_execute(OFFSETS_TABLE)
-            .map_err(|e| format!("cannot create the table sluice_offsets at {}: {}", self.shown, describe(&e)))
+            .map_err(|e| failure(&format!("cannot create the table sluice_offsets at {}", self.shown), &e))
     }
 
     /// Commits the open transaction; with `epoch`, the pipeline's offsets and epoch
@@ -244,9 +268,19 @@ impl PgConnection {
                     "SELECT next_offset FROM sluice_offsets WHERE pipeline = $1 AND topic = $2 AND partition = $3 FOR UPDATE",
                     &[&group, &EPOCH_TOPIC, &EPOCH_PARTITION],
                 )?;
-                if let Some(previous) = previous.map(|row| row.get::<_, i64>(0)) {
-                    if previous >= epoch as i64 {
-                        return Ok(Some(previous));
+                match previous.map(|row| row.try_get::<_, i64>(0)).transpose()? {
+                    Some(previous) if previous >= epoch as i64 => return Ok(Some(previous)),
+                    Some(_) => {}
+                    None => {
+                        // The first commit: two instances starting at once must not both pass.
+                        let claimed = client.execute(
+                            "INSERT INTO sluice_offsets (pipeline, topic, partition, next_offset, epoch, lineage)
+                             VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT DO NOTHING",
+                            &[&group, &EPOCH_TOPIC, &EPOCH_PARTITION, &(epoch as i64), &lineage],
+                        )?;
+                        if claimed == 0 {
+                            return Ok(Some(epoch as i64));
+                        }
                     }
                 }
                 let mut topics: Vec<&str> = offsets.iter().map(|o| o.topic.as_str()).collect();
@@ -320,9 +354,10 @@ fn sql_type(ty: &ColumnType) -> &'static str {
 /// Whether a column of PostgreSQL type `typname` can hold the field.
 fn compatible(ty: &ColumnType, typname: &str) -> bool {
     let accepted: &[&str] = match ty.required().0 {
-        ColumnType::Int => &["int8", "int4", "int2", "numeric", "float8", "float4"],
-        ColumnType::Duration => &["int8", "int4", "numeric"],
-        ColumnType::Float => &["float8", "float4", "numeric"],
+        // No narrower types: a value that overflows one would stop the run for good.
+        ColumnType::Int => &["int8", "numeric"],
+        ColumnType::Duration => &["int8", "numeric"],
+        ColumnType::Float => &["float8", "numeric"],
         ColumnType::Bool => &["bool"],
         ColumnType::String => &["text", "varchar", "bpchar", "name", "citext"],
         ColumnType::Timestamp => &["timestamptz", "timestamp"],
@@ -347,7 +382,12 @@ impl PgSink {
             ));
         }
         let shown = connection.shown().to_string();
-        let fail = |e: postgres::Error| format!("sink `{name}`: table `{table}` at {shown}: {}", describe(&e));
+        let fail = |e: postgres::Error| {
+            if is_transient(&e) {
+                crate::kafka::output::mark_send_failure();
+            }
+            format!("sink `{name}`: table `{table}` at {shown}: {}", describe(&e))
+        };
         let mut session = connection.session().map_err(|e| e.to_string())?;
         let client = &mut session.client;
         let exists: bool = client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&table]).map_err(fail)?.get(0);
@@ -421,7 +461,8 @@ impl PgSink {
                 .query(
                     "SELECT array_agg(a.attname::text) FROM pg_index i
                      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-                     WHERE i.indrelid = to_regclass($1) AND i.indisunique GROUP BY i.indexrelid",
+                     WHERE i.indrelid = to_regclass($1) AND i.indisunique
+                       AND i.indpred IS NULL AND i.indexprs IS NULL GROUP BY i.indexrelid",
                     &[&table],
                 )
                 .map_err(fail)?
@@ -452,7 +493,9 @@ impl PgSink {
                 let stage = quote_ident(&format!("sluice_stage_{name}"));
                 client
                     .batch_execute(&format!(
-                        "CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table} INCLUDING DEFAULTS)"
+                        // The record's columns only, without the table's constraints (an identity
+                        // or NOT NULL column must not reject the staged rows).
+                        "CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT {names} FROM {table} WITH NO DATA"
                     ))
                     .map_err(fail)?;
                 let updates: Vec<String> = columns
@@ -500,6 +543,16 @@ impl PgSink {
     /// Buffers one row (an upsert keeps only the last row of each key).
     pub fn write<T: Serialize + ?Sized>(&mut self, record: &T) -> Result<(), Error> {
         let row = cells(record).map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))?;
+        // PostgreSQL text cannot hold NUL: the record is a bad record (`on_error`), not a stuck run.
+        if row.iter().any(holds_nul) {
+            return Err(Error::Fault(
+                crate::fault::Fault::new(format!(
+                    "sink `{}`: a text value holds a NUL character, which PostgreSQL cannot store",
+                    self.name
+                ))
+                .at("to"),
+            ));
+        }
         match &mut self.upsert {
             None => {
                 csv_row(self.columns, &row, &mut self.buffer);
@@ -560,6 +613,14 @@ impl PgSink {
         })?;
         self.buffer.clear();
         Ok(())
+    }
+}
+
+fn holds_nul(cell: &Cell) -> bool {
+    match cell {
+        Cell::Str(s) => s.contains('\0'),
+        Cell::List(cells) | Cell::Record(cells) => cells.iter().any(holds_nul),
+        _ => false,
     }
 }
 

@@ -85,13 +85,20 @@ pub struct RecordSink<T> {
     encoder: Encoder,
     /// (temporary, final) paths of a file sink's current file.
     rename: Option<(PathBuf, PathBuf)>,
-    /// Complete files of this run or epoch waiting to be moved into place with the current one
+    /// Complete files of this run or epoch, waiting for it to end with the current one
     /// (Parquet files rolled by size).
     finished: Vec<(PathBuf, PathBuf)>,
+    /// Synced files of ended epochs (or of the ended run), under their temporary names
+    /// until their commit is done: `publish` moves them into place.
+    ready: Vec<(PathBuf, PathBuf)>,
+    /// The first path of the run or epoch (rolled files are named after it).
+    base_path: Option<PathBuf>,
     columns: &'static [Column],
     /// An epoch-named file sink: (directory, lineage, format) and the records in its current file.
     epochs: Option<(PathBuf, String, Format)>,
+    /// Records in this run's or epoch's files, and in the current file.
     in_file: u64,
+    in_current: u64,
     written: u64,
     line: Vec<u8>,
     _records: std::marker::PhantomData<fn(&T)>,
@@ -135,9 +142,12 @@ impl<T: Serialize> RecordSink<T> {
                 }),
                 rename: None,
                 finished: Vec::new(),
+                ready: Vec::new(),
+                base_path: None,
                 columns,
                 epochs: None,
                 in_file: 0,
+                in_current: 0,
                 written: 0,
                 line: Vec::with_capacity(256),
                 _records: std::marker::PhantomData,
@@ -158,14 +168,17 @@ impl<T: Serialize> RecordSink<T> {
         Ok(RecordSink {
             name,
             encoder,
+            base_path: rename.as_ref().map(|(_, path)| path.clone()),
             rename,
             finished: Vec::new(),
+            ready: Vec::new(),
             columns,
             epochs: match target {
                 SinkTarget::EpochDir { dir, lineage, .. } => Some((PathBuf::from(dir), lineage.clone(), format)),
                 _ => None,
             },
             in_file: 0,
+            in_current: 0,
             written: 0,
             line: Vec::with_capacity(256),
             _records: std::marker::PhantomData,
@@ -249,18 +262,20 @@ impl<T: Serialize> RecordSink<T> {
     }
 
     /// A Parquet file grew past the roll size: it is finished (moved into place
-    /// with the others of its run or epoch) and the next one starts.
+    /// with the others of its run or epoch) and the next one starts, named
+    /// after the first: `<stem>-r<n>.parquet`.
     #[cfg(feature = "parquet")]
     fn roll(&mut self) -> Result<(), Error> {
         let Some((temp, path)) = self.rename.take() else { return Ok(()) };
         self.finish_encoder()?;
         self.finished.push((temp, path.clone()));
-        let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-        let base = stem.split_once("-r").map_or(stem.as_str(), |(base, _)| base).to_string();
-        let next = path.with_file_name(format!("{base}-r{}.parquet", self.finished.len()));
+        let base = self.base_path.clone().unwrap_or(path);
+        let stem = base.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        let next = base.with_file_name(format!("{stem}-r{}.parquet", self.finished.len()));
         let (encoder, rename) = Self::parquet(self.name, Some(next), self.columns).map_err(Error::Fatal)?;
         self.encoder = encoder;
         self.rename = rename;
+        self.in_current = 0;
         Ok(())
     }
 
@@ -276,21 +291,20 @@ impl<T: Serialize> RecordSink<T> {
         self.flush()
     }
 
-    /// An epoch ends: an epoch-named file is synced and moved into place (an
-    /// empty one is dropped) and the next epoch's file is opened; other sinks flush.
+    /// An epoch ends: its files are completed and synced, ready to be published
+    /// once the epoch commits (an empty one is dropped), and the next epoch's
+    /// file is opened; other sinks flush.
     pub fn commit_epoch(&mut self, next_epoch: u64) -> Result<(), Error> {
         let Some((dir, lineage, format)) = self.epochs.clone() else { return self.flush() };
-        if self.in_file > 0 {
-            self.close()?;
-        } else {
-            self.discard();
-        }
+        self.close()?;
+        let path = epoch_file(&dir, &lineage, next_epoch, format);
         let (encoder, rename) =
-            Self::encoder(self.name, Some(epoch_file(&dir, &lineage, next_epoch, format)), format, self.columns)
-                .map_err(Error::Fatal)?;
+            Self::encoder(self.name, Some(path.clone()), format, self.columns).map_err(Error::Fatal)?;
         self.encoder = encoder;
         self.rename = rename;
+        self.base_path = Some(path);
         self.in_file = 0;
+        self.in_current = 0;
         Ok(())
     }
 
@@ -301,9 +315,12 @@ impl<T: Serialize> RecordSink<T> {
             encoder: Encoder::Memory(Vec::new()),
             rename: None,
             finished: Vec::new(),
+            ready: Vec::new(),
+            base_path: None,
             columns: &[],
             epochs: None,
             in_file: 0,
+            in_current: 0,
             written: 0,
             line: Vec::new(),
             _records: std::marker::PhantomData,
@@ -323,6 +340,7 @@ impl<T: Serialize> RecordSink<T> {
     pub fn write<U: Serialize + ?Sized>(&mut self, record: &U) -> Result<(), Error> {
         self.written += 1;
         self.in_file += 1;
+        self.in_current += 1;
         match &mut self.encoder {
             Encoder::Memory(records) => {
                 let value =
@@ -396,23 +414,41 @@ impl<T: Serialize> RecordSink<T> {
         result.map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))
     }
 
-    /// Flushes, syncs and moves the files into place (an epoch's only if it has records).
+    /// Completes and syncs the files of the run (or epoch), ready for `publish`:
+    /// an epoch's only if it has records, a rolled run's last file only if it has any.
     pub fn close(&mut self) -> Result<(), Error> {
         self.finish_encoder()?;
         if self.epochs.is_some() && self.in_file == 0 {
             self.discard();
             return Ok(());
         }
-        let moves: Vec<(PathBuf, PathBuf)> = self.finished.drain(..).chain(self.rename.take()).collect();
-        for (temp, path) in &moves {
+        if self.in_current == 0 && !self.finished.is_empty() {
+            if let Some((temp, _)) = self.rename.take() {
+                let _ = std::fs::remove_file(temp);
+            }
+        }
+        let files: Vec<(PathBuf, PathBuf)> = self.finished.drain(..).chain(self.rename.take()).collect();
+        for (temp, _) in &files {
             File::open(temp)
                 .and_then(|f| f.sync_all())
                 .map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))?;
+        }
+        self.ready.extend(files);
+        Ok(())
+    }
+
+    /// Moves the files of committed epochs (or of the finished run) into place.
+    /// Called only after the commit: a reader never sees a file whose epoch may
+    /// still be written again. A restart finishes the moves of a committed
+    /// epoch that a crash interrupted (`settle_epoch_files`).
+    pub fn publish(&mut self) -> Result<(), Error> {
+        let files = std::mem::take(&mut self.ready);
+        for (temp, path) in &files {
             std::fs::rename(temp, path).map_err(|e| {
                 Error::Fatal(format!("sink `{}`: cannot move output into `{}`: {e}", self.name, path.display()))
             })?;
         }
-        if let Some(dir) = moves.last().and_then(|(_, path)| path.parent()).filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = files.last().and_then(|(_, path)| path.parent()).filter(|d| !d.as_os_str().is_empty()) {
             crate::checkpoint::sync_dir(dir).map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))?;
         }
         Ok(())
@@ -432,34 +468,61 @@ pub fn epoch_file(dir: &Path, lineage: &str, epoch: u64, format: Format) -> Path
     dir.join(format!("part-{lineage}-{epoch:010}.{}", extension(format)))
 }
 
-/// Removes the files of `lineage` whose epoch is after `committed` (they belong
-/// to epochs that did not commit and will be written again) and its temporary files.
-pub fn remove_uncommitted_files(dir: &Path, lineage: &str, committed: u64) -> Result<(), String> {
+/// Settles a file sink's directory on restart: files of `lineage` whose epoch
+/// committed but were not yet moved into place (a crash between the commit and
+/// the move) are moved now; files and temporaries of epochs after `committed`
+/// (they will be written again) and temporaries of other runs are removed.
+pub fn settle_epoch_files(dir: &Path, lineage: &str, committed: u64) -> Result<(), String> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(format!("cannot read `{}`: {e}", dir.display())),
     };
     let prefix = format!("part-{lineage}-");
+    // `part-<lineage>-<epoch>.<ext>`, or `...-<epoch>-r<n>.parquet` for a rolled file.
+    let epoch_of = |name: &str| {
+        name.strip_prefix(&prefix)
+            .and_then(|rest| rest.split(['.', '-']).next())
+            .and_then(|digits| digits.parse::<u64>().ok())
+    };
+    let mut moved = false;
     for entry in entries.filter_map(|e| e.ok()) {
         let name = entry.file_name().to_string_lossy().to_string();
-        let epoch = name
-            .strip_prefix(&prefix)
-            // `part-<lineage>-<epoch>.<ext>`, or `-<epoch>-r<n>.parquet` for a rolled file.
-            .and_then(|rest| rest.split(['.', '-']).next())
-            .and_then(|digits| digits.parse::<u64>().ok());
-        // Temporary files were left by a process that was killed (one instance runs a pipeline).
-        let left_behind = name.starts_with(".part-") && name.ends_with(".tmp");
-        if left_behind || epoch.is_some_and(|e| e > committed) {
+        // A temporary file is `.<final name>.<pid>.tmp`.
+        let temporary = name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_suffix(".tmp"))
+            .and_then(|n| n.rsplit_once('.'))
+            .map(|(final_name, _pid)| final_name.to_string())
+            .filter(|final_name| final_name.starts_with("part-"));
+        let remove = match &temporary {
+            Some(final_name) => match epoch_of(final_name) {
+                Some(epoch) if epoch <= committed => {
+                    std::fs::rename(entry.path(), dir.join(final_name)).map_err(|e| {
+                        format!("cannot move committed output `{}` into place: {e}", entry.path().display())
+                    })?;
+                    moved = true;
+                    false
+                }
+                // An uncommitted epoch's, or another run's (one instance runs a pipeline).
+                _ => true,
+            },
+            None => epoch_of(&name).is_some_and(|e| e > committed),
+        };
+        if remove {
             std::fs::remove_file(entry.path())
                 .map_err(|e| format!("cannot remove uncommitted output `{}`: {e}", entry.path().display()))?;
         }
+    }
+    if moved {
+        crate::checkpoint::sync_dir(dir).map_err(|e| format!("cannot sync `{}`: {e}", dir.display()))?;
     }
     Ok(())
 }
 
 impl<T> RecordSink<T> {
-    /// Removes the temporary files of a run or epoch that will not be kept.
+    /// Removes the temporary files of a run or epoch that will not be kept
+    /// (not those of ended epochs: they may have committed).
     fn discard(&mut self) {
         for (temp, _) in self.finished.drain(..).chain(self.rename.take()) {
             let _ = std::fs::remove_file(temp);
@@ -471,5 +534,42 @@ impl<T> Drop for RecordSink<T> {
     fn drop(&mut self) {
         // A run that failed leaves no partial output behind.
         self.discard();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_restart_publishes_committed_epochs_and_removes_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let touch = |name: &str| std::fs::write(dir.path().join(name), name).unwrap();
+        touch("part-abc-0000000003.jsonl"); // published, committed
+        touch(".part-abc-0000000004.jsonl.77.tmp"); // committed, crash before the move
+        touch(".part-abc-0000000004-r1.parquet.77.tmp"); // a rolled file of that epoch
+        touch(".part-abc-0000000005.jsonl.77.tmp"); // not committed
+        touch("part-abc-0000000005.jsonl"); // not committed (an older run's publish)
+        touch(".part-1795000000000-12.jsonl.12.tmp"); // a failed run on files
+        touch("part-xyz-0000000009.jsonl"); // another lineage's, kept
+        settle_epoch_files(dir.path(), "abc", 4).unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "part-abc-0000000003.jsonl",
+                "part-abc-0000000004-r1.parquet",
+                "part-abc-0000000004.jsonl",
+                "part-xyz-0000000009.jsonl"
+            ]
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("part-abc-0000000004.jsonl")).unwrap(),
+            ".part-abc-0000000004.jsonl.77.tmp"
+        );
     }
 }

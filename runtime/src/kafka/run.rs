@@ -427,8 +427,9 @@ impl Epochs<'_> {
         inputs: &[TopicInput],
         files: &[FileInput],
     ) -> Result<(), Failure> {
-        // Epoch files move into place first: if the commit below does not happen,
-        // a restart removes them and the epoch is written again.
+        // Epoch files are completed and synced first; they move into place after the
+        // commit below (if it does not happen, a restart removes them and the epoch is
+        // written again; if the move does not, a restart finishes it).
         pipeline.commit_epoch(self.epoch + 1).map_err(|e| Failure::Fatal(e.to_string()))?;
         let offsets: Vec<PartitionOffset> = inputs
             .iter()
@@ -523,6 +524,7 @@ impl Epochs<'_> {
                 }
             }
         }
+        pipeline.publish().map_err(|e| Failure::Fatal(e.to_string()))?;
         let epoch = self.epoch;
         self.store.retain(|e| e + 1 >= epoch).map_err(Failure::Fatal)?;
         tracing::debug!(epoch, partitions = checkpoint.offsets.len(), "epoch committed");
@@ -665,7 +667,7 @@ fn attempt<P: Pipeline>(
         )));
     }
     if let Some(database) = &database {
-        database.prepare_offsets().map_err(Failure::Fatal)?;
+        database.prepare_offsets().map_err(|e| Failure::Fatal(e.to_string()))?;
     }
     if let Some(producer) = output.as_ref().and_then(|o| o.transactional.as_ref()) {
         ensure_marker_topic(&client, &marker)?;
@@ -684,7 +686,7 @@ fn attempt<P: Pipeline>(
         let database_epoch = std::cell::RefCell::new(None);
         let read_committed = || match &database {
             Some(database) => {
-                let found = database.committed(&group).map_err(Failure::Retry)?;
+                let found = database.committed(&group).map_err(|e| Failure::Fatal(e.to_string()))?;
                 let epoch = found.as_ref().map(|c| c.epoch);
                 *database_epoch.borrow_mut() = found;
                 Ok(epoch)
@@ -792,7 +794,7 @@ fn attempt<P: Pipeline>(
             (config.outputs_swapped(info, i), config.sink_active(i), sink.kind)
         {
             let dir = path.resolve().map_err(|e| format!("sink `{}`: {e}", sink.name))?;
-            crate::io::sink::remove_uncommitted_files(std::path::Path::new(&dir), &lineage, first_epoch - 1)?;
+            crate::io::sink::settle_epoch_files(std::path::Path::new(&dir), &lineage, first_epoch - 1)?;
         }
     }
     let mut run_config = config.clone();
@@ -1124,6 +1126,8 @@ fn attempt<P: Pipeline>(
         eprintln!();
     }
     pipeline.close().map_err(|e| Failure::Fatal(e.to_string()))?;
+    // Swapped `--output` files (one per run): in place once the run ended well.
+    pipeline.publish().map_err(|e| Failure::Fatal(e.to_string()))?;
     if !config.quiet {
         let summary = crate::driver::summary(info, &pipeline, &counters);
         let how = if stop.load(Ordering::Relaxed) { "stopped by a signal" } else { "reached the end" };
