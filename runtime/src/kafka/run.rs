@@ -409,6 +409,8 @@ fn txn_failure(step: &str, error: KafkaError) -> Failure {
 
 struct Epochs<'a> {
     info: &'a ProgramInfo,
+    /// SIGTERM/SIGINT: a commit that keeps failing gives up (a restart resolves it).
+    stop: &'a AtomicBool,
     store: CheckpointStore,
     output: Option<Arc<KafkaOutput>>,
     /// With a PostgreSQL sink: its database, where each epoch commits with its offsets.
@@ -493,6 +495,13 @@ impl Epochs<'_> {
                             break;
                         }
                         Err(KafkaError::Transaction(e)) if e.is_retriable() => {
+                            if self.stop.load(Ordering::Relaxed) {
+                                // Whether it committed is settled by the marker when the pipeline restarts.
+                                return Err(Failure::Fatal(format!(
+                                    "stopped by a signal while epoch {} was committing ({e}); a restart resumes from the committed epoch",
+                                    self.epoch
+                                )));
+                            }
                             tracing::warn!(epoch = self.epoch, error = %e, "committing the epoch again");
                         }
                         Err(e) => return Err(txn_failure("commit", e)),
@@ -809,6 +818,7 @@ fn attempt<P: Pipeline>(
 
     let mut epochs = Epochs {
         info,
+        stop,
         store,
         output: output.clone(),
         database,
@@ -829,6 +839,11 @@ fn attempt<P: Pipeline>(
                     let (mut table, partitions) = TableInput::open(info, index, &topic, &client, &brokers)?;
                     let mut ended = std::collections::HashSet::new();
                     while ended.len() < partitions {
+                        if stop.load(Ordering::Relaxed) {
+                            // Nothing was processed yet: no checkpoint to take, nothing to commit.
+                            tracing::info!(program = info.name, table = %topic, "stopped by a signal while loading a table");
+                            return Ok(());
+                        }
                         if let Some(Some(p)) =
                             table.poll(info, &mut pipeline, Duration::from_millis(500), &mut counters)?
                         {
