@@ -158,6 +158,9 @@ pub struct Config {
     pub until_end: bool,
     /// A partition without records for this long does not hold the watermark back.
     pub idle_timeout_ms: u64,
+    /// Watermark alignment: a Kafka partition whose event time runs this far ahead of
+    /// the slowest one is paused until the others catch up (None, the default: off).
+    pub max_drift_ms: Option<u64>,
     pub checkpoint_interval_ms: u64,
     pub checkpoint_dir: Option<String>,
     /// The consumer group offsets are committed to (default: the program's name).
@@ -225,6 +228,7 @@ impl Config {
             kafka_options: Vec::new(),
             until_end: false,
             idle_timeout_ms: 30_000,
+            max_drift_ms: None,
             checkpoint_interval_ms: 5_000,
             checkpoint_dir: None,
             group: None,
@@ -322,6 +326,13 @@ impl Config {
                     }
                 }
                 "--until-end" => config.until_end = true,
+                "--max-drift" => {
+                    let value = inline.or_else(|| args.next());
+                    config.max_drift_ms = match value.as_deref() {
+                        Some("off") => None,
+                        _ => Some(duration_flag(&flag, value)?),
+                    }
+                }
                 "-q" | "--quiet" => config.quiet = true,
                 other => {
                     // Only the flag's name: an inline value could be a secret.
@@ -586,6 +597,7 @@ fn help(info: &ProgramInfo) -> String {
          --group NAME          consumer group that offsets are committed to [default: the program's name]\n      \
          --until-end           stop once every input partition has reached its end (the broker's high watermark)\n      \
          --idle-timeout DUR    a partition without records this long stops holding the watermark [default: 30s]\n      \
+         --max-drift DUR|off   watermark alignment: pause a partition whose event time runs this far ahead of the slowest [default: off]\n      \
          --checkpoint-interval DUR  how often state, offsets and outputs are committed [default: 5s]\n      \
          --checkpoint-dir DIR  where checkpoints are kept [default: ./.sluice/<program>]\n      \
          --max-record-size SIZE  a larger message is a bad record (on_error) [default: 1MiB]\n\n  \

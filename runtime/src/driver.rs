@@ -37,6 +37,12 @@ pub trait Pipeline {
     fn commit_epoch(&mut self, next_epoch: u64) -> Result<(), Error>;
     /// The lowest event-time watermark of the windowed stages (for the progress line).
     fn watermark(&self) -> Option<i64>;
+    /// The largest event time the event-time stages saw on an input partition
+    /// (None before its first record, or without such stages): watermark alignment.
+    fn partition_time(&self, partition: u64) -> Option<i64> {
+        let _ = partition;
+        None
+    }
     /// Every stateful operator's state, by name, for a checkpoint.
     fn save_state(&self) -> Result<Vec<(String, Vec<u8>)>, String>;
     /// Puts back the state a checkpoint saved.

@@ -47,6 +47,11 @@ impl WatermarkTracker {
         self.recompute()
     }
 
+    /// The largest event time seen on `partition` (None before its first record).
+    pub fn partition_time(&self, partition: PartitionId) -> Option<i64> {
+        self.partitions.iter().find(|p| p.id == partition).map(|p| p.max_time).filter(|t| *t > i64::MIN)
+    }
+
     /// A partition assigned to this process holds the watermark back from the
     /// start, before its first record (until it has records, ends or goes idle).
     pub fn hold(&mut self, partition: PartitionId) {

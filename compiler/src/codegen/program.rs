@@ -211,6 +211,12 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
     let chains = chains(plan, cx, &borrowing);
     let Chains { items: chain_items, methods, state, aggregates, dedupes, source_fed } = chains;
     let holds = source_fed.iter().map(|state| quote!(self.#state.hold(partition);));
+    let partition_time = if source_fed.is_empty() {
+        quote!(None)
+    } else {
+        let times = source_fed.iter().map(|state| quote!(self.#state.partition_time(partition)));
+        quote!([#(#times),*].into_iter().flatten().max())
+    };
     let watermarks: Vec<TokenStream> = aggregates
         .iter()
         .filter(|(_, _, windowed, processing)| *windowed && !processing)
@@ -723,6 +729,11 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
 
             fn on_partition_assigned(&mut self, partition: u64) {
                 #(#holds)*
+            }
+
+            fn partition_time(&self, partition: u64) -> Option<i64> {
+                let _ = partition;
+                #partition_time
             }
 
             fn on_partition_done(&mut self, partition: u64) -> Result<(), #rt::Error> {

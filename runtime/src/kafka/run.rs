@@ -56,6 +56,8 @@ struct PartitionState {
     seen: bool,
     idle: bool,
     last_active: Instant,
+    /// Paused by watermark alignment: its event time ran too far ahead of the slowest partition.
+    held_back: bool,
 }
 
 /// librdkafka's statistics (on a terminal only): each partition's end as the
@@ -396,6 +398,57 @@ impl TableInput {
     }
 }
 
+/// Watermark alignment (as Flink's): a partition whose largest event time runs
+/// more than `drift` ahead of the slowest active input is paused, and resumed
+/// once it is within half of that. Without it, the window state of a run grows
+/// with the skew between partitions (the watermark follows the slowest one).
+/// Partitions that ended, went idle, or have no record yet do not count.
+fn align<P: Pipeline>(inputs: &mut [TopicInput], files: &[FileInput], pipeline: &P, drift: i64) {
+    let mut slowest: Option<i64> = None;
+    for (index, input) in inputs.iter().enumerate() {
+        for (p, _) in input.partitions.iter().enumerate().filter(|(_, s)| !s.done && !s.idle) {
+            if let Some(t) = pipeline.partition_time(TopicInput::partition_id(index, p as i32)) {
+                slowest = Some(slowest.map_or(t, |s| s.min(t)));
+            }
+        }
+    }
+    for file in files.iter().filter(|f| !f.done) {
+        if let Some(t) = pipeline.partition_time(FileInput::partition_id(file.source)) {
+            slowest = Some(slowest.map_or(t, |s| s.min(t)));
+        }
+    }
+    for (index, input) in inputs.iter_mut().enumerate() {
+        for (p, state) in input.partitions.iter_mut().enumerate().filter(|(_, s)| !s.done) {
+            let lead = match (pipeline.partition_time(TopicInput::partition_id(index, p as i32)), slowest) {
+                (Some(t), Some(s)) => t.saturating_sub(s),
+                _ => 0,
+            };
+            if let Some(hold) = alignment_change(state.held_back, lead, drift) {
+                let mut list = TopicPartitionList::new();
+                list.add_partition(&input.topic, p as i32);
+                let result = if hold { input.consumer.pause(&list) } else { input.consumer.resume(&list) };
+                match result {
+                    Ok(()) => state.held_back = hold,
+                    Err(e) => tracing::warn!(topic = %input.topic, partition = p, error = %e, "watermark alignment"),
+                }
+            }
+        }
+    }
+}
+
+/// Whether a partition `lead` ms ahead of the slowest should be paused (Some(true))
+/// or resumed (Some(false)); resuming waits until it is within half the drift, so
+/// a partition at the edge is not paused and resumed on every check.
+fn alignment_change(held_back: bool, lead: i64, drift: i64) -> Option<bool> {
+    if !held_back && lead > drift {
+        Some(true)
+    } else if held_back && lead <= drift / 2 {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 fn txn_failure(step: &str, error: KafkaError) -> Failure {
     if let KafkaError::Transaction(e) = &error {
         if e.code() == RDKafkaErrorCode::ProducerFenced || e.code() == RDKafkaErrorCode::InvalidProducerEpoch {
@@ -603,6 +656,7 @@ fn attempt<P: Pipeline>(
                         seen: false,
                         idle: false,
                         last_active: now,
+                        held_back: false,
                     })
                     .collect(),
                 headers: csv::ByteRecord::from(source.columns.to_vec()),
@@ -971,6 +1025,7 @@ fn attempt<P: Pipeline>(
     let mut last_checkpoint = Instant::now();
     let mut last_tick = Instant::now();
     let mut last_idle_check = Instant::now();
+    let mut last_alignment = Instant::now();
     let mut last_progress = Instant::now();
     let mut last_warning: Option<Instant> = None;
     let single_topic = inputs.len() == 1;
@@ -1087,7 +1142,8 @@ fn attempt<P: Pipeline>(
             last_idle_check = now;
             for (index, input) in inputs.iter_mut().enumerate() {
                 for (p, state) in input.partitions.iter_mut().enumerate() {
-                    if state.seen {
+                    // A partition held back by alignment has records waiting: it is not idle.
+                    if state.seen || state.held_back {
                         state.seen = false;
                         state.idle = false;
                         state.last_active = now;
@@ -1099,6 +1155,12 @@ fn attempt<P: Pipeline>(
                     }
                 }
             }
+        }
+        if let (Some(drift), true) =
+            (config.max_drift_ms, now.duration_since(last_alignment) >= Duration::from_millis(50))
+        {
+            last_alignment = now;
+            align(&mut inputs, &files, &pipeline, drift as i64);
         }
         let finished = config.until_end
             && inputs.iter().all(|i| i.partitions.iter().all(|p| p.done))
@@ -1153,4 +1215,18 @@ fn attempt<P: Pipeline>(
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::alignment_change;
+
+    #[test]
+    fn alignment_pauses_past_the_drift_and_resumes_within_half_of_it() {
+        assert_eq!(alignment_change(false, 30_001, 30_000), Some(true));
+        assert_eq!(alignment_change(false, 30_000, 30_000), None);
+        assert_eq!(alignment_change(true, 20_000, 30_000), None, "still too far ahead to resume");
+        assert_eq!(alignment_change(true, 15_000, 30_000), Some(false));
+        assert_eq!(alignment_change(true, 0, 30_000), Some(false));
+    }
 }

@@ -49,6 +49,11 @@ impl<K: Hash + Eq + Clone> Dedupe<K> {
         }
     }
 
+    /// The largest event time seen on `partition` (for watermark alignment).
+    pub fn partition_time(&self, partition: PartitionId) -> Option<i64> {
+        self.tracker.partition_time(partition)
+    }
+
     /// An input partition was assigned: it holds the watermark back until it has records.
     pub fn hold(&mut self, partition: PartitionId) {
         self.tracker.hold(partition);
