@@ -587,3 +587,37 @@ fn an_upsert_keeps_one_current_row_per_key_across_updates() {
     run();
     assert_eq!(loss_and_duplicates(&totals(500), &pg.rows(query)), (0, 0));
 }
+
+#[test]
+fn keys_the_database_holds_equal_are_upserted_once_per_batch() {
+    let pg = Postgres::start();
+    // `char(8)` pads: "/x" and "/x " are one key to PostgreSQL, two to the pipeline.
+    pg.client().batch_execute("CREATE TABLE totals (url char(8) PRIMARY KEY, views bigint, bytes bigint)").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("padded_keys.pipe");
+    std::fs::write(
+        &program,
+        RUNNING_PROGRAM.replace("from kafka { topic: \"clicks\" }", "from file { path: \"clicks.jsonl\" }"),
+    )
+    .unwrap();
+    let binary = build_program(&program);
+    let input = dir.path().join("clicks.jsonl");
+    let ts = sluice::Timestamp(BASE_MS);
+    std::fs::write(
+        &input,
+        format!(
+            "{{\"url\":\"/x\",\"bytes\":1,\"ts\":\"{ts}\"}}\n{{\"url\":\"/x \",\"bytes\":2,\"ts\":\"{ts}\"}}\n{{\"url\":\"/y\",\"bytes\":3,\"ts\":\"{ts}\"}}\n"
+        ),
+    )
+    .unwrap();
+    let output = Command::new(&binary)
+        .arg("--quiet")
+        .arg("--input")
+        .arg(format!("clicks={}", input.display()))
+        .env("SLUICE_TEST_PG_URL", &pg.url)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let rows = pg.rows("SELECT trim(url) AS url FROM totals ORDER BY url");
+    assert_eq!(rows, [json!({ "url": "/x" }), json!({ "url": "/y" })]);
+}

@@ -495,7 +495,9 @@ impl PgSink {
                     .batch_execute(&format!(
                         // The record's columns only, without the table's constraints (an identity
                         // or NOT NULL column must not reject the staged rows).
-                        "CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT {names} FROM {table} WITH NO DATA"
+                        // `sluice_seq` numbers the staged rows in arrival order.
+                        "CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT {names} FROM {table} WITH NO DATA;
+                         ALTER TABLE {stage} ADD COLUMN IF NOT EXISTS sluice_seq bigserial"
                     ))
                     .map_err(fail)?;
                 let updates: Vec<String> = columns
@@ -510,8 +512,12 @@ impl PgSink {
                 };
                 let key_list = keys.iter().map(|k| quote_ident(k)).collect::<Vec<_>>().join(", ");
                 Some(Upsert {
+                    // The buffer keeps one row per key by its text; keys the database holds equal
+                    // (citext, padded char, -0.0) are reduced to their last row here as well, or
+                    // ON CONFLICT would refuse to update one row twice.
                     merge: format!(
-                        "INSERT INTO {table} ({names}) SELECT {names} FROM {stage} ON CONFLICT ({key_list}) {action}; TRUNCATE {stage}"
+                        "INSERT INTO {table} ({names}) SELECT DISTINCT ON ({key_list}) {names} FROM {stage}
+                         ORDER BY {key_list}, sluice_seq DESC ON CONFLICT ({key_list}) {action}; TRUNCATE {stage}"
                     ),
                     key_columns: keys.iter().filter_map(|k| columns.iter().position(|c| c.name == *k)).collect(),
                     stage,
