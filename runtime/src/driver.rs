@@ -30,6 +30,9 @@ pub trait Pipeline {
     /// Moves the files of ended epochs, or of the ended run, into place: called
     /// once their outputs committed.
     fn publish(&mut self) -> Result<(), Error>;
+    /// Removes the files of ended epochs that did not commit and never will
+    /// (this instance was fenced by another).
+    fn discard_unpublished(&mut self);
     /// Counters for the summary (records written per sink, late records...).
     fn stats(&self) -> Vec<(String, u64)>;
     /// An epoch ends (a checkpoint): epoch-named files are completed and the

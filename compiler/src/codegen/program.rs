@@ -295,6 +295,7 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
     });
     let sink_closes = open_sinks.iter().map(|(_, f, _)| quote!(self.#f.close()?;));
     let sink_publishes = open_sinks.iter().map(|(_, f, _)| quote!(self.#f.publish()?;));
+    let sink_discards = open_sinks.iter().map(|(_, f, _)| quote!(self.#f.discard_unpublished();));
     let sink_commits = open_sinks.iter().map(|(_, f, _)| quote!(self.#f.commit_epoch(next_epoch)?;));
     let sink_stats = open_sinks.iter().map(|(i, f, _)| {
         let label = format!("written to {}", plan.sinks[*i].name);
@@ -768,6 +769,10 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
             fn publish(&mut self) -> Result<(), #rt::Error> {
                 #(#sink_publishes)*
                 Ok(())
+            }
+
+            fn discard_unpublished(&mut self) {
+                #(#sink_discards)*
             }
 
             fn commit_epoch(&mut self, next_epoch: u64) -> Result<(), #rt::Error> {

@@ -51,7 +51,7 @@ pub mod postgres {
         pub fn prepare_offsets(&self) -> Result<(), Error> {
             match *self {}
         }
-        pub fn commit(&self, _: Option<(&str, u64, &str, &[PartitionOffset])>) -> Result<(), Error> {
+        pub fn commit(&self, _: Option<(&str, u64, &str, &[PartitionOffset])>) -> Result<Option<String>, Error> {
             match *self {}
         }
     }

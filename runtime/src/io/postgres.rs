@@ -41,10 +41,15 @@ struct Session {
 /// makes a Kafka run start again from its checkpoint instead of stopping.
 fn is_transient(error: &postgres::Error) -> bool {
     match error.as_db_error() {
-        None => true,
+        // Client side: a closed connection or an I/O error may pass; a conversion error will not.
+        None => {
+            error.is_closed()
+                || std::error::Error::source(error).is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some())
+        }
         Some(db) => {
             let code = db.code().code();
-            code.starts_with("08") || code.starts_with("57P") || code == "40001" || code == "40P01"
+            // Connection, shutdown, serialization, deadlock, idle-in-transaction timeout, cancel.
+            code.starts_with("08") || code.starts_with("57P") || matches!(code, "40001" | "40P01" | "25P03" | "57014")
         }
     }
 }
@@ -137,6 +142,8 @@ fn show(config: &postgres::Config) -> String {
     let port = config.get_ports().first().copied().unwrap_or(5432);
     let user = config.get_user().map(|u| format!("{u}@")).unwrap_or_default();
     let db = config.get_dbname().map(|d| format!("/{d}")).unwrap_or_default();
+    // An unescaped `@` in a password ends it early and leaves the rest in the host.
+    let host = if host.contains('@') { "***".to_string() } else { host };
     let shown = format!("postgres://{user}{host}:{port}{db}");
     // A password with an unescaped `@` or `/` parses partly into the host: never show any of it.
     match config.get_password().map(String::from_utf8_lossy) {
@@ -250,7 +257,8 @@ impl PgConnection {
 
     /// Commits the open transaction; with `epoch`, the pipeline's offsets and epoch
     /// are written in it first, after checking no other instance committed past it.
-    pub fn commit(&self, epoch: Option<(&str, u64, &str, &[PartitionOffset])>) -> Result<(), Error> {
+    /// `Some(message)`: another instance did, and this transaction was rolled back.
+    pub fn commit(&self, epoch: Option<(&str, u64, &str, &[PartitionOffset])>) -> Result<Option<String>, Error> {
         let Some((group, epoch, lineage, offsets)) = epoch else {
             let mut session = self.session()?;
             if session.in_transaction {
@@ -260,7 +268,7 @@ impl PgConnection {
                     .batch_execute("COMMIT")
                     .map_err(|e| failure(&format!("cannot commit to {}", self.shown), &e))?;
             }
-            return Ok(());
+            return Ok(None);
         };
         let what = format!("cannot write the offsets to {}", self.shown);
         let fenced = self.in_transaction(&what, |client| {
@@ -302,13 +310,17 @@ impl PgConnection {
         if let Some(previous) = fenced {
             let _ = session.client.batch_execute("ROLLBACK");
             session.in_transaction = false;
-            return Err(Error::Fatal(format!(
+            return Ok(Some(format!(
                 "another instance of pipeline `{group}` committed epoch {previous} to {} while this one was at epoch {epoch}; this one stops",
                 self.shown
             )));
         }
         session.in_transaction = false;
-        session.client.batch_execute("COMMIT").map_err(|e| failure(&format!("cannot commit to {}", self.shown), &e))
+        session
+            .client
+            .batch_execute("COMMIT")
+            .map(|()| None)
+            .map_err(|e| failure(&format!("cannot commit to {}", self.shown), &e))
     }
 }
 
@@ -330,7 +342,8 @@ struct Upsert {
     stage: String,
     merge: String,
     key_columns: Vec<usize>,
-    rows: Vec<Vec<u8>>,
+    /// Buffered rows in arrival order; a row replaced by a newer one of its key is None.
+    rows: Vec<Option<Vec<u8>>>,
     by_key: HashMap<Vec<u8>, usize>,
     bytes: usize,
 }
@@ -376,6 +389,11 @@ impl PgSink {
         upsert_key: Option<&'static [&'static str]>,
         create: bool,
     ) -> Result<PgSink, String> {
+        if upsert_key.is_some() && columns.iter().any(|c| c.name == "sluice_seq") {
+            return Err(format!(
+                "sink `{name}`: `mode: upsert` numbers staged rows in a column `sluice_seq`; rename the field with `select`"
+            ));
+        }
         if table.is_empty() || !table.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '"') {
             return Err(format!(
                 "sink `{name}`: `{table}` is not a table name (letters, digits, `_`, a `schema.` prefix)"
@@ -575,13 +593,12 @@ impl PgSink {
                     key.push(0);
                 }
                 upsert.bytes += line.len();
-                match upsert.by_key.get(&key) {
-                    Some(&slot) => upsert.rows[slot] = line,
-                    None => {
-                        upsert.by_key.insert(key, upsert.rows.len());
-                        upsert.rows.push(line);
-                    }
+                // The newest row of a key moves to the end: staged order stays arrival order,
+                // which the merge's `DISTINCT ON ... sluice_seq DESC` relies on.
+                if let Some(slot) = upsert.by_key.insert(key, upsert.rows.len()) {
+                    upsert.rows[slot] = None;
                 }
+                upsert.rows.push(Some(line));
                 if upsert.bytes >= self.batch_bytes {
                     self.flush()?;
                 }
@@ -593,7 +610,7 @@ impl PgSink {
     /// Copies the buffered rows into the open transaction.
     pub fn flush(&mut self) -> Result<(), Error> {
         if let Some(upsert) = &mut self.upsert {
-            for row in upsert.rows.drain(..) {
+            for row in upsert.rows.drain(..).flatten() {
                 self.buffer.extend_from_slice(&row);
             }
             upsert.by_key.clear();

@@ -433,6 +433,10 @@ impl<T: Serialize> RecordSink<T> {
                 .and_then(|f| f.sync_all())
                 .map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))?;
         }
+        // The temporary names must survive a power loss too: a restart moves them after a commit.
+        if let Some(dir) = files.last().and_then(|(temp, _)| temp.parent()).filter(|d| !d.as_os_str().is_empty()) {
+            crate::checkpoint::sync_dir(dir).map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))?;
+        }
         self.ready.extend(files);
         Ok(())
     }
@@ -471,7 +475,7 @@ pub fn epoch_file(dir: &Path, lineage: &str, epoch: u64, format: Format) -> Path
 /// Settles a file sink's directory on restart: files of `lineage` whose epoch
 /// committed but were not yet moved into place (a crash between the commit and
 /// the move) are moved now; files and temporaries of epochs after `committed`
-/// (they will be written again) and temporaries of other runs are removed.
+/// (they will be written again) are removed. Other runs' files are left alone.
 pub fn settle_epoch_files(dir: &Path, lineage: &str, committed: u64) -> Result<(), String> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -497,6 +501,9 @@ pub fn settle_epoch_files(dir: &Path, lineage: &str, committed: u64) -> Result<(
             .filter(|final_name| final_name.starts_with("part-"));
         let remove = match &temporary {
             Some(final_name) => match epoch_of(final_name) {
+                // Never over a published file: a second temporary of a published epoch is a
+                // fenced instance's, which did not commit.
+                Some(epoch) if epoch <= committed && dir.join(final_name).exists() => true,
                 Some(epoch) if epoch <= committed => {
                     std::fs::rename(entry.path(), dir.join(final_name)).map_err(|e| {
                         format!("cannot move committed output `{}` into place: {e}", entry.path().display())
@@ -504,8 +511,9 @@ pub fn settle_epoch_files(dir: &Path, lineage: &str, committed: u64) -> Result<(
                     moved = true;
                     false
                 }
-                // An uncommitted epoch's, or another run's (one instance runs a pipeline).
-                _ => true,
+                Some(_) => true,
+                // Another run's or another pipeline's: theirs to settle.
+                None => false,
             },
             None => epoch_of(&name).is_some_and(|e| e > committed),
         };
@@ -521,6 +529,14 @@ pub fn settle_epoch_files(dir: &Path, lineage: &str, committed: u64) -> Result<(
 }
 
 impl<T> RecordSink<T> {
+    /// Removes the files of ended epochs that are known not to have committed
+    /// (this instance was fenced: another one commits their epochs).
+    pub fn discard_unpublished(&mut self) {
+        for (temp, _) in self.ready.drain(..) {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
+
     /// Removes the temporary files of a run or epoch that will not be kept
     /// (not those of ended epochs: they may have committed).
     fn discard(&mut self) {
@@ -546,11 +562,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let touch = |name: &str| std::fs::write(dir.path().join(name), name).unwrap();
         touch("part-abc-0000000003.jsonl"); // published, committed
+        touch(".part-abc-0000000003.jsonl.99.tmp"); // a fenced instance's version: never over the published one
         touch(".part-abc-0000000004.jsonl.77.tmp"); // committed, crash before the move
         touch(".part-abc-0000000004-r1.parquet.77.tmp"); // a rolled file of that epoch
         touch(".part-abc-0000000005.jsonl.77.tmp"); // not committed
         touch("part-abc-0000000005.jsonl"); // not committed (an older run's publish)
-        touch(".part-1795000000000-12.jsonl.12.tmp"); // a failed run on files
+        touch(".part-1795000000000-12.jsonl.12.tmp"); // another run's: left to it
         touch("part-xyz-0000000009.jsonl"); // another lineage's, kept
         settle_epoch_files(dir.path(), "abc", 4).unwrap();
         let mut names: Vec<String> = std::fs::read_dir(dir.path())
@@ -561,6 +578,7 @@ mod tests {
         assert_eq!(
             names,
             [
+                ".part-1795000000000-12.jsonl.12.tmp",
                 "part-abc-0000000003.jsonl",
                 "part-abc-0000000004-r1.parquet",
                 "part-abc-0000000004.jsonl",
@@ -570,6 +588,10 @@ mod tests {
         assert_eq!(
             std::fs::read_to_string(dir.path().join("part-abc-0000000004.jsonl")).unwrap(),
             ".part-abc-0000000004.jsonl.77.tmp"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("part-abc-0000000003.jsonl")).unwrap(),
+            "part-abc-0000000003.jsonl"
         );
     }
 }

@@ -36,8 +36,10 @@ const PARTITION_BITS: u32 = 20;
 
 /// Why an attempt ended early.
 pub enum Failure {
-    /// Stop the program (bad configuration, `on_error: fail`, a fenced producer).
+    /// Stop the program (bad configuration, `on_error: fail`).
     Fatal(String),
+    /// Another instance took over this pipeline's commits: stop, leaving it its epochs.
+    Fenced(String),
     /// Start again from the last checkpoint (a broker down, an aborted transaction).
     Retry(String),
 }
@@ -58,6 +60,10 @@ struct PartitionState {
     last_active: Instant,
     /// Paused by watermark alignment: its event time ran too far ahead of the slowest partition.
     held_back: bool,
+    /// Its event time as alignment last saw it, and since when: a partition whose time
+    /// stands still (its records are all filtered out or late) stops counting as the slowest.
+    aligned_time: Option<i64>,
+    aligned_since: Instant,
 }
 
 /// librdkafka's statistics (on a terminal only): each partition's end as the
@@ -139,6 +145,7 @@ pub fn run<P: Pipeline>(
             Ok(()) => return Ok(()),
             // A record could not be handed to a producer (its transaction failed, the broker went
             // away): the epoch is lost, not the run; start again from the checkpoint.
+            Err(Failure::Fenced(message)) => return Err(message),
             Err(Failure::Fatal(message)) if !super::output::take_send_failure() => return Err(message),
             Err(Failure::Fatal(message)) | Err(Failure::Retry(message)) => {
                 tracing::warn!(error = %message, backoff_s = backoff.as_secs(), "starting again from the last checkpoint");
@@ -402,12 +409,26 @@ impl TableInput {
 /// more than `drift` ahead of the slowest active input is paused, and resumed
 /// once it is within half of that. Without it, the window state of a run grows
 /// with the skew between partitions (the watermark follows the slowest one).
-/// Partitions that ended, went idle, or have no record yet do not count.
-fn align<P: Pipeline>(inputs: &mut [TopicInput], files: &[FileInput], pipeline: &P, drift: i64) {
+/// Partitions that ended, went idle, have no record yet, or whose event time
+/// stood still for `--idle-timeout` do not count.
+fn align<P: Pipeline>(
+    inputs: &mut [TopicInput],
+    files: &[FileInput],
+    pipeline: &P,
+    drift: i64,
+    stalled_after: Duration,
+) {
+    let now = Instant::now();
     let mut slowest: Option<i64> = None;
-    for (index, input) in inputs.iter().enumerate() {
-        for (p, _) in input.partitions.iter().enumerate().filter(|(_, s)| !s.done && !s.idle) {
-            if let Some(t) = pipeline.partition_time(TopicInput::partition_id(index, p as i32)) {
+    for (index, input) in inputs.iter_mut().enumerate() {
+        for (p, state) in input.partitions.iter_mut().enumerate().filter(|(_, s)| !s.done && !s.idle) {
+            let time = pipeline.partition_time(TopicInput::partition_id(index, p as i32));
+            if time != state.aligned_time {
+                state.aligned_time = time;
+                state.aligned_since = now;
+            }
+            let stalled = now.duration_since(state.aligned_since) >= stalled_after;
+            if let (Some(t), false) = (time, stalled) {
                 slowest = Some(slowest.map_or(t, |s| s.min(t)));
             }
         }
@@ -452,7 +473,7 @@ fn alignment_change(held_back: bool, lead: i64, drift: i64) -> Option<bool> {
 fn txn_failure(step: &str, error: KafkaError) -> Failure {
     if let KafkaError::Transaction(e) = &error {
         if e.code() == RDKafkaErrorCode::ProducerFenced || e.code() == RDKafkaErrorCode::InvalidProducerEpoch {
-            return Failure::Fatal(format!(
+            return Failure::Fenced(format!(
                 "another instance of this pipeline took over its transactions ({step}: {error}); this one stops"
             ));
         }
@@ -565,9 +586,12 @@ impl Epochs<'_> {
                 // Prepared, as with a Kafka transaction: valid once the database holds its epoch.
                 self.store.write(&checkpoint).map_err(Failure::Fatal)?;
                 if let Some(database) = &self.database {
-                    database
+                    let fenced = database
                         .commit(Some((&self.group, self.epoch, &self.lineage, &checkpoint.offsets)))
                         .map_err(|e| Failure::Fatal(e.to_string()))?;
+                    if let Some(message) = fenced {
+                        return Err(Failure::Fenced(message));
+                    }
                 }
                 self.store.write_committed(self.epoch).map_err(Failure::Fatal)?;
                 if let Some(input) = inputs.first() {
@@ -657,6 +681,8 @@ fn attempt<P: Pipeline>(
                         idle: false,
                         last_active: now,
                         held_back: false,
+                        aligned_time: None,
+                        aligned_since: now,
                     })
                     .collect(),
                 headers: csv::ByteRecord::from(source.columns.to_vec()),
@@ -1160,7 +1186,7 @@ fn attempt<P: Pipeline>(
             (config.max_drift_ms, now.duration_since(last_alignment) >= Duration::from_millis(50))
         {
             last_alignment = now;
-            align(&mut inputs, &files, &pipeline, drift as i64);
+            align(&mut inputs, &files, &pipeline, drift as i64, idle_after);
         }
         let finished = config.until_end
             && inputs.iter().all(|i| i.partitions.iter().all(|p| p.done))
@@ -1170,7 +1196,13 @@ fn attempt<P: Pipeline>(
             tolerate(pipeline.on_end(), &mut counters)?;
         }
         if finished || stopping || now.duration_since(last_checkpoint) >= checkpoint_every {
-            epochs.commit(&mut pipeline, &inputs, &files)?;
+            if let Err(failure) = epochs.commit(&mut pipeline, &inputs, &files) {
+                if let Failure::Fenced(_) = failure {
+                    // The other instance commits these epochs: their files here never will be.
+                    pipeline.discard_unpublished();
+                }
+                return Err(failure);
+            }
             last_checkpoint = Instant::now();
             if finished || stopping {
                 break;
