@@ -210,6 +210,18 @@ fn check_lake(dir: &Path, clicks: &[Value]) -> usize {
     files
 }
 
+/// Runs the example with `args`, its database at `url` and its files in `dir`; it must succeed.
+fn run_example(args: &[&str], url: &str, dir: &Path) {
+    let output = Command::new(example_binary())
+        .args(args)
+        .env("WAREHOUSE_URL", url)
+        .env("LAKE_PATH", dir.join("lake"))
+        .env("LATE_PATH", dir.join("late"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
 /// Built once for the tests that run it (two builds of one binary at once would collide).
 fn example_binary() -> PathBuf {
     static BINARY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
@@ -237,17 +249,13 @@ fn the_warehouse_and_lake_example_from_the_broker() {
     let payloads: Vec<Vec<u8>> = clicks.iter().map(|c| c.to_string().into_bytes()).collect();
     broker.produce("clicks", 3, &payloads);
     let dir = tempfile::tempdir().unwrap();
-    let output = Command::new(example_binary())
-        .args(["--brokers", &broker.address, "--quiet", "--until-end", "--checkpoint-interval", "200ms"])
-        .args(["--max-file-size", "16KiB"])
-        .arg("--checkpoint-dir")
-        .arg(dir.path().join("checkpoints"))
-        .env("WAREHOUSE_URL", &url)
-        .env("LAKE_PATH", dir.path().join("lake"))
-        .env("LATE_PATH", dir.path().join("late"))
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let checkpoints = dir.path().join("checkpoints").display().to_string();
+    let args = ["--brokers", &broker.address, "--quiet", "--until-end", "--checkpoint-interval", "200ms"];
+    run_example(
+        &[&args[..], &["--max-file-size", "16KiB", "--checkpoint-dir", &checkpoints]].concat(),
+        &url,
+        dir.path(),
+    );
     let expected = page_views(&clicks);
     assert_eq!(loss_and_duplicates(&expected, &warehouse_rows(&pg, "warehouse")), (0, 0));
     let files = check_lake(&dir.path().join("lake"), &clicks);
@@ -263,16 +271,7 @@ fn the_warehouse_and_lake_example_on_files() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("clicks.jsonl");
     std::fs::write(&input, clicks.iter().map(|c| format!("{c}\n")).collect::<String>()).unwrap();
-    let output = Command::new(example_binary())
-        .arg("--quiet")
-        .arg("--input")
-        .arg(format!("clicks={}", input.display()))
-        .env("WAREHOUSE_URL", &url)
-        .env("LAKE_PATH", dir.path().join("lake"))
-        .env("LATE_PATH", dir.path().join("late"))
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    run_example(&["--quiet", "--input", &format!("clicks={}", input.display())], &url, dir.path());
     // `create: true` made the table, with the key as its primary key.
     let key = pg_key(&url, "page_views_1m");
     assert_eq!(key, ["url", "window_start"]);

@@ -73,20 +73,8 @@ pub fn cells<T: Serialize + ?Sized>(record: &T) -> Result<Vec<Cell>, String> {
     }
 }
 
-#[derive(Debug)]
-pub struct CellError(String);
-
-impl fmt::Display for CellError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for CellError {}
-impl ser::Error for CellError {
-    fn custom<T: fmt::Display>(message: T) -> Self {
-        CellError(message.to_string())
-    }
-}
+/// A record that cannot become cells (the same message-only error as field capture's).
+use crate::io::field::NotAField as CellError;
 
 struct CellSerializer;
 

@@ -6,7 +6,7 @@ use serde::ser::{self, Impossible, Serialize, SerializeStruct, Serializer};
 use std::fmt;
 
 #[derive(Debug)]
-pub struct NotAField(String);
+pub struct NotAField(pub(crate) String);
 
 impl fmt::Display for NotAField {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
