@@ -252,16 +252,27 @@ fn run_files<P: Pipeline>(
         }
     }
     tolerate(pipeline.on_end(), &mut counters)?;
-    pipeline.close().map_err(|e| fatal(&e))?;
+    if let Err(e) = pipeline.close() {
+        pipeline.discard_unpublished();
+        return Err(fatal(&e));
+    }
     // A run on files commits once, at its end: database rows, Kafka output, then its files.
-    config.postgres.commit_all()?;
-    if let Some(output) = &config.kafka_output {
-        let timeout = std::time::Duration::from_secs(60);
-        output.flush_plain(timeout)?;
-        if let Some(producer) = &output.transactional {
-            use rdkafka::producer::Producer;
-            producer.commit_transaction(timeout).map_err(|e| format!("cannot commit the Kafka output: {e}"))?;
+    let committed = config.postgres.commit_all().and_then(|()| match &config.kafka_output {
+        Some(output) => {
+            let timeout = std::time::Duration::from_secs(60);
+            output.flush_plain(timeout)?;
+            if let Some(producer) = &output.transactional {
+                use rdkafka::producer::Producer;
+                producer.commit_transaction(timeout).map_err(|e| format!("cannot commit the Kafka output: {e}"))?;
+            }
+            Ok(())
         }
+        None => Ok(()),
+    });
+    if let Err(e) = committed {
+        // A failed run leaves no output files behind.
+        pipeline.discard_unpublished();
+        return Err(e);
     }
     pipeline.publish().map_err(|e| fatal(&e))?;
     if !config.quiet {
