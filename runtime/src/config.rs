@@ -208,6 +208,13 @@ fn duration_flag(flag: &str, value: Option<String>) -> Result<u64, CliError> {
         .ok_or_else(|| CliError::Usage(format!("`{flag} {value}`: expected a positive duration such as `5s`")))
 }
 
+/// A size flag's value (`1MiB`, `512KiB`, `100000`), at least `minimum` bytes.
+fn size_flag(flag: &str, value: &str, examples: &str, minimum: usize) -> Result<usize, CliError> {
+    parse_size(value)
+        .filter(|n| *n >= minimum)
+        .ok_or_else(|| CliError::Usage(format!("`{flag} {value}`: expected a size such as {examples}")))
+}
+
 fn name_value(flag: &str, value: Option<String>) -> Result<(String, String), CliError> {
     let value = value.ok_or_else(|| CliError::Usage(format!("`{flag}` needs a value: `{flag} NAME=VALUE`")))?;
     match value.split_once('=') {
@@ -287,27 +294,11 @@ impl Config {
                         "--brokers" => config.brokers = Some(value),
                         "--checkpoint-dir" => config.checkpoint_dir = Some(value),
                         "--group" => config.group = Some(value),
-                        "--db-batch-size" => {
-                            config.db_batch_bytes = parse_size(&value).filter(|n| *n > 0).ok_or_else(|| {
-                                CliError::Usage(format!(
-                                    "`--db-batch-size {value}`: expected a size such as `4MiB` or `65536`"
-                                ))
-                            })?
-                        }
+                        "--db-batch-size" => config.db_batch_bytes = size_flag(&flag, &value, "`4MiB` or `65536`", 1)?,
                         "--max-file-size" => {
-                            config.max_file_bytes = parse_size(&value).filter(|n| *n > 0).ok_or_else(|| {
-                                CliError::Usage(format!(
-                                    "`--max-file-size {value}`: expected a size such as `128MiB` or `1000000`"
-                                ))
-                            })?
+                            config.max_file_bytes = size_flag(&flag, &value, "`128MiB` or `1000000`", 1)?
                         }
-                        _ => {
-                            config.max_record_bytes = parse_size(&value).ok_or_else(|| {
-                                CliError::Usage(format!(
-                                    "`--max-record-size {value}`: expected a size such as `1MiB`, `512KiB` or `100000`"
-                                ))
-                            })?
-                        }
+                        _ => config.max_record_bytes = size_flag(&flag, &value, "`1MiB`, `512KiB` or `100000`", 0)?,
                     }
                 }
                 "--kafka-option" => {

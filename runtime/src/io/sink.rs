@@ -131,27 +131,16 @@ impl<T: Serialize> RecordSink<T> {
             if format == Format::Parquet {
                 return Err(format!("sink `{name}`: a Kafka sink writes json, csv or text"));
             }
-            return Ok(RecordSink {
-                name,
-                encoder: Encoder::Kafka(KafkaEncoder {
-                    topic: topic.clone(),
-                    key: *key,
-                    exactly_once: *exactly_once,
-                    output: Arc::clone(output),
-                    format,
-                }),
-                rename: None,
-                finished: Vec::new(),
-                ready: Vec::new(),
-                base_path: None,
-                columns,
-                epochs: None,
-                in_file: 0,
-                in_current: 0,
-                written: 0,
-                line: Vec::with_capacity(256),
-                _records: std::marker::PhantomData,
+            let mut sink = Self::memory(name);
+            sink.encoder = Encoder::Kafka(KafkaEncoder {
+                topic: topic.clone(),
+                key: *key,
+                exactly_once: *exactly_once,
+                output: Arc::clone(output),
+                format,
             });
+            sink.line = Vec::with_capacity(256);
+            return Ok(sink);
         }
         let path = match target {
             SinkTarget::Kafka { .. } | SinkTarget::Postgres { .. } => None,

@@ -421,14 +421,14 @@ fn align<P: Pipeline>(
     let now = Instant::now();
     let mut slowest: Option<i64> = None;
     for (index, input) in inputs.iter_mut().enumerate() {
-        for (p, state) in input.partitions.iter_mut().enumerate().filter(|(_, s)| !s.done && !s.idle) {
+        for (p, state) in input.partitions.iter_mut().enumerate().filter(|(_, s)| !s.done) {
             let time = pipeline.partition_time(TopicInput::partition_id(index, p as i32));
             if time != state.aligned_time {
                 state.aligned_time = time;
                 state.aligned_since = now;
             }
             let stalled = now.duration_since(state.aligned_since) >= stalled_after;
-            if let (Some(t), false) = (time, stalled) {
+            if let (Some(t), false, false) = (time, stalled, state.idle) {
                 slowest = Some(slowest.map_or(t, |s| s.min(t)));
             }
         }
@@ -438,9 +438,9 @@ fn align<P: Pipeline>(
             slowest = Some(slowest.map_or(t, |s| s.min(t)));
         }
     }
-    for (index, input) in inputs.iter_mut().enumerate() {
+    for input in inputs.iter_mut() {
         for (p, state) in input.partitions.iter_mut().enumerate().filter(|(_, s)| !s.done) {
-            let lead = match (pipeline.partition_time(TopicInput::partition_id(index, p as i32)), slowest) {
+            let lead = match (state.aligned_time, slowest) {
                 (Some(t), Some(s)) => t.saturating_sub(s),
                 _ => 0,
             };
@@ -582,9 +582,10 @@ impl Epochs<'_> {
                     }
                 }
             }
-            None if self.database.is_some() => {
-                // Prepared, as with a Kafka transaction: valid once the database holds its epoch.
+            None => {
                 self.store.write(&checkpoint).map_err(Failure::Fatal)?;
+                // With a database the checkpoint is prepared, as with a Kafka transaction: valid
+                // once the database holds its epoch. Without one, the checkpoint is the commit.
                 if let Some(database) = &self.database {
                     let fenced = database
                         .commit(Some((&self.group, self.epoch, &self.lineage, &checkpoint.offsets)))
@@ -592,17 +593,9 @@ impl Epochs<'_> {
                     if let Some(message) = fenced {
                         return Err(Failure::Fenced(message));
                     }
+                    self.store.write_committed(self.epoch).map_err(Failure::Fatal)?;
                 }
-                self.store.write_committed(self.epoch).map_err(Failure::Fatal)?;
-                if let Some(input) = inputs.first() {
-                    if let Err(e) = input.consumer.commit(&list, CommitMode::Async) {
-                        tracing::warn!(error = %e, "could not commit offsets to the consumer group");
-                    }
-                }
-            }
-            None => {
-                self.store.write(&checkpoint).map_err(Failure::Fatal)?;
-                // For monitoring (lag tools); the checkpoint is what a restart reads.
+                // For monitoring (lag tools); the checkpoint (or the database) is what a restart reads.
                 if let Some(input) = inputs.first() {
                     if let Err(e) = input.consumer.commit(&list, CommitMode::Async) {
                         tracing::warn!(error = %e, "could not commit offsets to the consumer group");
