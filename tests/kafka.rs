@@ -361,6 +361,12 @@ fn crash_test_at_least_once() {
     let (lost, duplicated) = loss_and_duplicates(&crash_expected(), &actual);
     eprintln!("at_least_once: {kills} kills, {} rows read, {lost} lost, {duplicated} duplicated", actual.len());
     assert_eq!(lost, 0, "rows were lost");
+    // Keyed messages are where Kafka's default (murmur2) partitioner puts them, so
+    // a topic sluice writes is co-partitioned by its key for the next pipeline.
+    for (partition, key, _) in broker.consume_partitioned("counts") {
+        let key = key.expect("a keyed sink");
+        assert_eq!(partition as u32, sluice::state::kafka_partition(key.as_bytes(), 2), "key {key}");
+    }
     // The log reader hides nothing that is not transactional: it sees what the client sees
     // (so the exactly-once check above cannot pass by dropping duplicates).
     let mut from_log: Vec<String> = broker

@@ -162,6 +162,11 @@ impl Broker {
 
     /// Every message of `topic` a `read_committed` consumer sees, to the end of every partition: (key, payload).
     pub fn consume(&self, topic: &str) -> Vec<(Option<String>, String)> {
+        self.consume_partitioned(topic).into_iter().map(|(_, key, payload)| (key, payload)).collect()
+    }
+
+    /// `consume`, with each message's partition: (partition, key, payload).
+    pub fn consume_partitioned(&self, topic: &str) -> Vec<(i32, Option<String>, String)> {
         let consumer: BaseConsumer = self
             .client()
             .set("group.id", "sluice-test-reader")
@@ -183,6 +188,7 @@ impl Broker {
             assert!(Instant::now() < deadline, "reading `{topic}` did not reach its end");
             match consumer.poll(Duration::from_millis(500)) {
                 Some(Ok(m)) => out.push((
+                    m.partition(),
                     m.key().map(|k| String::from_utf8_lossy(k).to_string()),
                     String::from_utf8_lossy(m.payload().unwrap_or_default()).to_string(),
                 )),

@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"SLUICECK";
 /// Bumped when the layout of [`Checkpoint`] changes; older files are refused with a clear message.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2: keyed state in one section per task partition (`crate::state`).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The next offset to read of one input partition.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,7 +38,8 @@ pub struct Checkpoint {
     pub written_at_ms: i64,
     /// Offsets per input partition.
     pub offsets: Vec<PartitionOffset>,
-    /// Each stateful operator's state, by name (postcard-encoded).
+    /// Each stateful operator's state, by section: `name` for the operator-wide
+    /// part, `name/p<N>` for task partition N (postcard-encoded; `crate::state`).
     pub state: Vec<(String, Vec<u8>)>,
 }
 

@@ -46,9 +46,11 @@ pub trait Pipeline {
         let _ = partition;
         None
     }
-    /// Every stateful operator's state, by name, for a checkpoint.
-    fn save_state(&self) -> Result<Vec<(String, Vec<u8>)>, String>;
-    /// Puts back the state a checkpoint saved.
+    /// Every stateful operator's state for a checkpoint: per operator, one
+    /// operator-wide section and one per task partition of `partitions` (the
+    /// run's largest source partition count; see `crate::state`).
+    fn save_state(&self, partitions: u32) -> Result<Vec<(String, Vec<u8>)>, String>;
+    /// Puts back the state a checkpoint saved (every section of it).
     fn restore_state(&mut self, state: &[(String, Vec<u8>)]) -> Result<(), String>;
 }
 

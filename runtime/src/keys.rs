@@ -35,3 +35,22 @@ impl Hash for F64Key {
 /// Fast hash maps for operator state (keys are not attacker-chosen hashes of secrets).
 pub type Map<K, V> = rustc_hash::FxHashMap<K, V>;
 pub type Set<K> = rustc_hash::FxHashSet<K>;
+/// A fast hash map that iterates in insertion order (emission order is then
+/// arrival order, as a reader of the output expects), looked up by `KeyProbe`.
+pub type OrderedMap<K, V> = indexmap::IndexMap<K, V, rustc_hash::FxBuildHasher>;
+
+pub use indexmap::Equivalent;
+
+/// A key looked up without building it: hashes and compares like `K` (so the
+/// same entry is found) and builds a `K` only when a new entry is stored. The
+/// generated group-by keys have a `...KeyRef` that borrows the record's strings;
+/// every key is also a probe of itself.
+pub trait KeyProbe<K>: Hash + Equivalent<K> {
+    fn to_key(&self) -> K;
+}
+
+impl<K: Hash + Eq + Clone> KeyProbe<K> for K {
+    fn to_key(&self) -> K {
+        self.clone()
+    }
+}

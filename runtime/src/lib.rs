@@ -28,6 +28,7 @@ pub mod keys;
 pub mod ops;
 pub mod rfc3339;
 pub mod schema;
+pub mod state;
 pub mod time;
 pub mod watermark;
 

@@ -53,7 +53,7 @@ impl<'c, 'p> ExprGen<'c, 'p> {
     }
 
     /// A place expression (readable without evaluating anything), if `e` is one.
-    fn place(&self, e: &TExpr) -> Option<TokenStream> {
+    pub fn place(&self, e: &TExpr) -> Option<TokenStream> {
         match &e.kind {
             TExprKind::Field(name) => {
                 let rec = &self.rec;

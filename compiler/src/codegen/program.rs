@@ -430,11 +430,11 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
     let stateful = !state.is_empty();
     let state_saves = state.iter().map(|(f, _, _)| {
         let name = f.to_string();
-        quote!((#name.to_string(), #rt::checkpoint::encode(&self.#f)?))
+        quote!(sections.extend(#rt::state::save(&self.#f, #name, partitions)?);)
     });
     let state_restores = state.iter().map(|(f, _, _)| {
         let name = f.to_string();
-        quote!(self.#f = #rt::checkpoint::decode(#rt::checkpoint::state_of(state, #name)?).map_err(|e| format!("{}: {e}", #name))?;)
+        quote!(self.#f = #rt::state::restore(state, #name)?;)
     });
     let on_partition_done = aggregates
         .iter()
@@ -781,8 +781,11 @@ pub fn generate(plan: &TypedPlan, cx: &Cx<'_>, program_name: &str, embedded: boo
                 Ok(())
             }
 
-            fn save_state(&self) -> Result<Vec<(String, Vec<u8>)>, String> {
-                Ok(vec![#(#state_saves),*])
+            fn save_state(&self, partitions: u32) -> Result<Vec<(String, Vec<u8>)>, String> {
+                let mut sections = Vec::new();
+                let _ = partitions;
+                #(#state_saves)*
+                Ok(sections)
             }
 
             fn restore_state(&mut self, state: &[(String, Vec<u8>)]) -> Result<(), String> {

@@ -57,7 +57,11 @@ impl RawRecord<'_> {
 /// Text payloads are not borrowable; their records use `decode`.
 pub fn decode_ref<'a, T: serde::Deserialize<'a>>(raw: &RawRecord<'a>) -> Result<T, Fault> {
     let result = match &raw.payload {
-        Payload::Json(bytes) => serde_json::from_slice::<T>(bytes).map_err(|e| e.to_string()),
+        // One UTF-8 check of the whole payload, so the parser need not check each string.
+        Payload::Json(bytes) => match std::str::from_utf8(bytes) {
+            Ok(text) => serde_json::from_str::<T>(text).map_err(|e| e.to_string()),
+            Err(e) => Err(format!("invalid UTF-8: {e}")),
+        },
         Payload::Csv { row, headers } => row.deserialize::<T>(Some(headers)).map_err(|e| e.to_string()),
         Payload::Text(_) => Err("internal error: text records are decoded without borrowing".to_string()),
     };

@@ -506,7 +506,13 @@ impl Epochs<'_> {
         // Epoch files are completed and synced first; they move into place after the
         // commit below (if it does not happen, a restart removes them and the epoch is
         // written again; if the move does not, a restart finishes it).
+        let started = Instant::now();
+        let mut phases: Vec<(&str, u128)> = Vec::new();
+        let phase = |name: &'static str, phases: &mut Vec<(&str, u128)>| {
+            phases.push((name, started.elapsed().as_micros()));
+        };
         pipeline.commit_epoch(self.epoch + 1).map_err(|e| Failure::Fatal(e.to_string()))?;
+        phase("files", &mut phases);
         let offsets: Vec<PartitionOffset> = inputs
             .iter()
             .flat_map(|input| {
@@ -529,13 +535,18 @@ impl Epochs<'_> {
             lineage: self.lineage.clone(),
             written_at_ms: crate::time::Timestamp::now().0,
             offsets,
-            state: pipeline.save_state().map_err(Failure::Fatal)?,
+            // Keyed state splits into the partitions of the widest source topic (as
+            // Kafka Streams sizes its repartition topics): see `crate::state`.
+            state: pipeline
+                .save_state(inputs.iter().map(|input| input.partitions.len() as u32).max().unwrap_or(1).max(1))
+                .map_err(Failure::Fatal)?,
         };
         let mut list = TopicPartitionList::new();
         for o in checkpoint.offsets.iter().filter(|o| !o.topic.starts_with("file:")) {
             list.add_partition_offset(&o.topic, o.partition, Offset::Offset(o.next_offset))
                 .map_err(|e| Failure::Fatal(e.to_string()))?;
         }
+        phase("state", &mut phases);
         if let Some(output) = &self.output {
             output.flush_plain(CALL_TIMEOUT).map_err(Failure::Retry)?;
         }
@@ -543,15 +554,7 @@ impl Epochs<'_> {
             Some(producer) => {
                 // Prepared: this file is valid only once the marker below commits with the outputs.
                 self.store.write(&checkpoint).map_err(Failure::Fatal)?;
-                // One record per transaction on the marker topic (compacted, one key): nisshi 0.7.0
-                // drops the offsets of a transaction that produced nothing (measured), and an
-                // epoch may produce nothing.
-                let note = format!("{{\"epoch\":{},\"lineage\":\"{}\"}}", self.epoch, self.lineage);
-                if let Some(output) = &self.output {
-                    output
-                        .send(true, &self.marker, Some(self.marker.as_bytes()), note.as_bytes())
-                        .map_err(|e| Failure::Retry(e.to_string()))?;
-                }
+                phase("checkpoint file", &mut phases);
                 list.add_partition_offset(&self.marker, 0, Offset::Offset(self.epoch as i64))
                     .map_err(|e| Failure::Fatal(e.to_string()))?;
                 let metadata = inputs
@@ -561,9 +564,15 @@ impl Epochs<'_> {
                 producer
                     .send_offsets_to_transaction(&list, &metadata, CALL_TIMEOUT)
                     .map_err(|e| txn_failure("sending offsets", e))?;
+                phase("offsets", &mut phases);
+                if let Some(output) = &self.output {
+                    output.drain_transactional(CALL_TIMEOUT).map_err(Failure::Retry)?;
+                }
+                phase("delivered", &mut phases);
                 loop {
                     match producer.commit_transaction(CALL_TIMEOUT) {
                         Ok(()) => {
+                            phase("transaction", &mut phases);
                             // Remembered here too: a restart can tell "never committed" from "the group forgot".
                             self.store.write_committed(self.epoch).map_err(Failure::Fatal)?;
                             break;
@@ -603,10 +612,14 @@ impl Epochs<'_> {
                 }
             }
         }
+        phase("commit", &mut phases);
         pipeline.publish().map_err(|e| Failure::Fatal(e.to_string()))?;
         let epoch = self.epoch;
         self.store.retain(|e| e + 1 >= epoch).map_err(Failure::Fatal)?;
-        tracing::debug!(epoch, partitions = checkpoint.offsets.len(), "epoch committed");
+        phase("publish", &mut phases);
+        // Where the commit's wall time goes (microseconds since its start, per phase).
+        let timeline: Vec<String> = phases.iter().map(|(name, us)| format!("{name} {us}")).collect();
+        tracing::debug!(epoch, partitions = checkpoint.offsets.len(), timeline = %timeline.join(", "), "epoch committed");
         self.epoch += 1;
         Ok(())
     }
@@ -614,6 +627,18 @@ impl Epochs<'_> {
     fn begin(&self) -> Result<(), Failure> {
         if let Some(producer) = self.output.as_ref().and_then(|o| o.transactional.as_ref()) {
             producer.begin_transaction().map_err(|e| txn_failure("begin", e))?;
+            // One record per transaction on the marker topic (compacted, one key): nisshi 0.7.0
+            // drops the offsets of a transaction that produced nothing (measured), and an
+            // epoch may produce nothing. Sent first, not at the commit: it commits or aborts
+            // with the epoch either way, and by the commit it has long been delivered (sent
+            // last, the commit waited about 100 ms for it to be added to the transaction
+            // and acknowledged).
+            let note = format!("{{\"epoch\":{},\"lineage\":\"{}\"}}", self.epoch, self.lineage);
+            if let Some(output) = &self.output {
+                output
+                    .send(true, &self.marker, Some(self.marker.as_bytes()), note.as_bytes())
+                    .map_err(|e| Failure::Retry(e.to_string()))?;
+            }
         }
         Ok(())
     }

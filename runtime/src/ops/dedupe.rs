@@ -95,6 +95,30 @@ impl<K: Hash + Eq + Clone> Dedupe<K> {
     }
 }
 
+impl<K> crate::state::PartitionedState for Dedupe<K>
+where
+    K: Hash + Eq + Clone + serde::Serialize + serde::de::DeserializeOwned,
+{
+    fn save_parts(&self, partitions: u32) -> Result<crate::state::Parts, String> {
+        let shared = crate::checkpoint::encode(&(self.within, &self.tracker, self.dropped))?;
+        let parts =
+            crate::state::encode_by_partition(self.kept.iter().map(|(key, &time)| (key, (key, time))), partitions)?;
+        Ok((shared, parts))
+    }
+
+    fn restore_parts(shared: &[u8], parts: &[&[u8]]) -> Result<Self, String> {
+        let (within, tracker, dropped): (i64, WatermarkTracker, u64) = crate::checkpoint::decode(shared)?;
+        let mut state = Dedupe { tracker, dropped, ..Dedupe::new(within) };
+        for part in parts {
+            for (key, time) in crate::checkpoint::decode::<Vec<(K, i64)>>(part)? {
+                state.expiry.entry(time.saturating_add(within)).or_default().push(key.clone());
+                state.kept.insert(key, time);
+            }
+        }
+        Ok(state)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Dedupe;

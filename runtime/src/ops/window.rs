@@ -3,7 +3,7 @@
 //! window's end. Windows are aligned to the epoch and half-open `[start, end)`.
 
 use crate::fault::Result;
-use crate::keys::Map;
+use crate::keys::{KeyProbe, Map, OrderedMap};
 use crate::watermark::{PartitionId, WatermarkTracker};
 use std::collections::BTreeMap;
 use std::hash::Hash;
@@ -65,10 +65,11 @@ struct Session<A> {
 pub struct WindowedAggregate<K, A> {
     kind: WindowKind,
     tracker: WatermarkTracker,
-    /// Tumbling and sliding windows by (key, start).
-    windows: Map<(K, i64), A>,
-    /// Open windows by end, for emission in order.
-    by_end: BTreeMap<i64, Vec<(K, i64)>>,
+    /// Open tumbling and sliding windows by start, then by key in the order the
+    /// keys arrived. Windows of one kind have one size, so start order is end
+    /// order: emission pops whole panes, and a record's lookup searches only
+    /// its window's keys (a small map that stays in cache).
+    panes: BTreeMap<i64, OrderedMap<K, A>>,
     sessions: Map<K, Vec<Session<A>>>,
     /// (end, key) of sessions; entries of merged or extended sessions are stale and skipped.
     session_ends: BTreeMap<i64, Vec<K>>,
@@ -106,8 +107,7 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
         WindowedAggregate {
             kind,
             tracker: WatermarkTracker::new(watermark_delay),
-            windows: Map::default(),
-            by_end: BTreeMap::new(),
+            panes: BTreeMap::new(),
             sessions: Map::default(),
             session_ends: BTreeMap::new(),
             emitted_sessions: Map::default(),
@@ -127,17 +127,18 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
 
     /// Open windows (for metrics and tests).
     pub fn open_windows(&self) -> usize {
-        self.windows.len() + self.sessions.values().map(Vec::len).sum::<usize>()
+        self.panes.values().map(OrderedMap::len).sum::<usize>() + self.sessions.values().map(Vec::len).sum::<usize>()
     }
 
     /// Adds a record at `time` to its windows. `check` tells whether the record
     /// can be folded into an accumulator (a sum would overflow: a fault) and is
     /// run on every window first, so a record counts in all its windows or in
     /// none; `update` folds it in, with the record's arrival number (for
-    /// `first`, `last` and `collect`).
-    pub fn add(
+    /// `first`, `last` and `collect`). The key is looked up borrowed (a
+    /// `KeyProbe`, such as a key of `&str`s): it is copied only into a new window.
+    pub fn add<Q: KeyProbe<K> + ?Sized>(
         &mut self,
-        key: K,
+        key: &Q,
         time: i64,
         check: impl Fn(&A) -> Result<()>,
         mut update: impl FnMut(&mut A, u64) -> Result<()>,
@@ -151,7 +152,7 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
                 if start.saturating_add(size) <= watermark {
                     Arrival::Late
                 } else {
-                    self.add_to_windows(key, &[start], size, &check, &mut update, seq)?;
+                    self.add_to_windows(key, &[start], &check, &mut update, seq)?;
                     Arrival::OnTime
                 }
             }
@@ -171,14 +172,16 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
                         None => break,
                     }
                 }
-                self.add_to_windows(key, &open, size, &check, &mut update, seq)?;
+                self.add_to_windows(key, &open, &check, &mut update, seq)?;
                 match (open.len(), late) {
                     (_, 0) => Arrival::OnTime,
                     (0, _) => Arrival::Late,
                     _ => Arrival::PartlyLate,
                 }
             }
-            WindowKind::Session { gap } => self.add_to_session(key, time, gap, watermark, &check, &mut update, seq)?,
+            WindowKind::Session { gap } => {
+                self.add_to_session(key.to_key(), time, gap, watermark, &check, &mut update, seq)?
+            }
         };
         if arrival.is_late() {
             self.late_records += 1;
@@ -187,46 +190,43 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
     }
 
     /// Checks every window, then updates every window (all or nothing).
-    fn add_to_windows(
+    fn add_to_windows<Q: KeyProbe<K> + ?Sized>(
         &mut self,
-        key: K,
+        key: &Q,
         starts: &[i64],
-        size: i64,
         check: &impl Fn(&A) -> Result<()>,
         update: &mut impl FnMut(&mut A, u64) -> Result<()>,
         seq: u64,
     ) -> Result<()> {
         // One window (tumbling): one lookup, check and update the same accumulator.
         if let [start] = starts {
-            let slot = (key, *start);
-            if let Some(acc) = self.windows.get_mut(&slot) {
+            let pane = self.panes.entry(*start).or_default();
+            if let Some(acc) = pane.get_mut(key) {
                 check(acc)?;
                 return update(acc, seq);
             }
             let mut acc = A::default();
             check(&acc)?;
             update(&mut acc, seq)?;
-            self.by_end.entry(start.saturating_add(size)).or_default().push(slot.clone());
-            self.windows.insert(slot, acc);
+            pane.insert(key.to_key(), acc);
             return Ok(());
         }
         let fresh = A::default();
         for start in starts {
-            match self.windows.get(&(key.clone(), *start)) {
+            match self.panes.get(start).and_then(|pane| pane.get(key)) {
                 Some(acc) => check(acc)?,
                 None => check(&fresh)?,
             }
         }
         for start in starts {
-            let slot = (key.clone(), *start);
-            if let Some(acc) = self.windows.get_mut(&slot) {
+            let pane = self.panes.entry(*start).or_default();
+            if let Some(acc) = pane.get_mut(key) {
                 update(acc, seq)?;
                 continue;
             }
             let mut acc = A::default();
             update(&mut acc, seq)?;
-            self.by_end.entry(start.saturating_add(size)).or_default().push(slot.clone());
-            self.windows.insert(slot, acc);
+            pane.insert(key.to_key(), acc);
         }
         Ok(())
     }
@@ -332,16 +332,16 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
     pub fn ready(&mut self) -> Vec<Row<K, A>> {
         let watermark = self.tracker.watermark();
         let mut rows = Vec::new();
-        while let Some(entry) = self.by_end.first_entry() {
-            if *entry.key() > watermark {
+        let size = match self.kind {
+            WindowKind::Tumbling { size } | WindowKind::Sliding { size, .. } => size,
+            WindowKind::Session { .. } => 0,
+        };
+        while let Some(entry) = self.panes.first_entry() {
+            let (start, end) = (*entry.key(), entry.key().saturating_add(size));
+            if end > watermark {
                 break;
             }
-            let (end, slots) = entry.remove_entry();
-            for slot in slots {
-                if let Some(acc) = self.windows.remove(&slot) {
-                    rows.push(Row { key: slot.0, start: slot.1, end, acc });
-                }
-            }
+            rows.extend(entry.remove().into_iter().map(|(key, acc)| Row { key, start, end, acc }));
         }
         while let Some(entry) = self.session_ends.first_entry() {
             if *entry.key() > watermark {
@@ -375,6 +375,71 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
     }
 }
 
+/// One entry of a task partition's part of a window state (see `crate::state`).
+#[derive(serde::Serialize)]
+enum WindowEntry<'a, K, A> {
+    /// An open tumbling or sliding window: start, position among its window's keys, key, accumulator.
+    Pane(i64, u32, &'a K, &'a A),
+    /// A key's open sessions.
+    Sessions(&'a K, &'a Vec<Session<A>>),
+    /// A key's last emitted session end.
+    Emitted(&'a K, i64),
+}
+
+/// `WindowEntry`, decoded.
+#[derive(serde::Deserialize)]
+enum OwnedWindowEntry<K, A> {
+    Pane(i64, u32, K, A),
+    Sessions(K, Vec<Session<A>>),
+    Emitted(K, i64),
+}
+
+impl<K, A> crate::state::PartitionedState for WindowedAggregate<K, A>
+where
+    K: Hash + Eq + Clone + serde::Serialize + serde::de::DeserializeOwned,
+    A: Accumulator + serde::Serialize + serde::de::DeserializeOwned,
+{
+    fn save_parts(&self, partitions: u32) -> Result<crate::state::Parts, String> {
+        let shared = crate::checkpoint::encode(&(self.kind, &self.tracker, self.late_records, self.arrivals))?;
+        let panes = self.panes.iter().flat_map(|(&start, pane)| {
+            pane.iter().enumerate().map(move |(i, (key, acc))| (key, WindowEntry::Pane(start, i as u32, key, acc)))
+        });
+        let sessions = self.sessions.iter().map(|(key, sessions)| (key, WindowEntry::Sessions(key, sessions)));
+        let emitted = self.emitted_sessions.iter().map(|(key, &end)| (key, WindowEntry::Emitted(key, end)));
+        let parts = crate::state::encode_by_partition(panes.chain(sessions).chain(emitted), partitions)?;
+        Ok((shared, parts))
+    }
+
+    fn restore_parts(shared: &[u8], parts: &[&[u8]]) -> Result<Self, String> {
+        let (kind, tracker, late_records, arrivals): (WindowKind, WatermarkTracker, u64, u64) =
+            crate::checkpoint::decode(shared)?;
+        let mut state = WindowedAggregate { tracker, late_records, arrivals, ..WindowedAggregate::new(kind, 0) };
+        let mut panes = Vec::new();
+        for part in parts {
+            for entry in crate::checkpoint::decode::<Vec<OwnedWindowEntry<K, A>>>(part)? {
+                match entry {
+                    OwnedWindowEntry::Pane(start, position, key, acc) => panes.push((start, position, key, acc)),
+                    OwnedWindowEntry::Sessions(key, sessions) => {
+                        for session in &sessions {
+                            state.session_ends.entry(session.end).or_default().push(key.clone());
+                        }
+                        state.sessions.insert(key, sessions);
+                    }
+                    OwnedWindowEntry::Emitted(key, end) => {
+                        state.emitted_sessions.insert(key, end);
+                    }
+                }
+            }
+        }
+        // Keys take their places again, so emission order is as without the restart.
+        panes.sort_by_key(|(start, position, _, _)| (*start, *position));
+        for (start, _, key, acc) in panes {
+            state.panes.entry(start).or_default().insert(key, acc);
+        }
+        Ok(state)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,7 +455,7 @@ mod tests {
 
     fn add(w: &mut WindowedAggregate<&'static str, Sum>, key: &'static str, time: i64, v: i64) -> Arrival {
         let arrival = w.add(
-            key,
+            &key,
             time,
             |_| Ok(()),
             |acc, _| {
@@ -465,7 +530,7 @@ mod tests {
     fn a_failing_check_changes_no_window() {
         let mut w: WindowedAggregate<&str, Sum> = WindowedAggregate::new(WindowKind::Sliding { size: 10, slide: 5 }, 0);
         w.add(
-            "a",
+            &"a",
             7,
             |_| Ok(()),
             |acc, _| {
@@ -476,7 +541,7 @@ mod tests {
         .unwrap();
         // Fails on the window that already holds a record: neither window changes.
         let result = w.add(
-            "a",
+            &"a",
             8,
             |acc: &Sum| if acc.0 > 0 { Err(crate::Fault::new("overflow")) } else { Ok(()) },
             |acc, _| {
@@ -491,7 +556,7 @@ mod tests {
         let mut s: WindowedAggregate<&str, Sum> = WindowedAggregate::new(WindowKind::Session { gap: 10 }, 100);
         add(&mut s, "a", 0, 1);
         add(&mut s, "a", 15, 1);
-        let bridge = s.add("a", 9, |_: &Sum| Err(crate::Fault::new("overflow")), |_, _| Ok(()));
+        let bridge = s.add(&"a", 9, |_: &Sum| Err(crate::Fault::new("overflow")), |_, _| Ok(()));
         assert!(bridge.is_err());
         s.finish();
         assert_eq!(rows(&mut s), [("a", 0, 10, 1), ("a", 15, 25, 1)]);

@@ -41,6 +41,7 @@ pub fn emit(
     let label = s.label();
     let prefix = format!("{}{}", camel(&s.pipeline.name), s.index + 1);
     let key_struct = format_ident!("{}Key", prefix);
+    let key_ref_struct = format_ident!("{}KeyRef", prefix);
     let acc_struct = format_ident!("{}Acc", prefix);
     let serde_path = format!("{}::__private::serde", rt.to_string().replace(' ', ""));
     let doc = s.doc();
@@ -49,11 +50,60 @@ pub fn emit(
     let key_fields: Vec<_> = keys.iter().map(|(name, e)| (field_ident(name), cx.key_type(&e.ty))).collect();
     let key_decls = key_fields.iter().map(|(n, t)| quote!(pub #n: #t));
     let gen = ExprGen::new(cx, quote!(rec), quote!(params)).with_cow(&s.input_cow);
-    let key_inits = keys.iter().map(|(name, e)| {
+    // The key as a record's lookup sees it: strings borrowed from the record
+    // where they are fields (no allocation per record), built only for a new group.
+    let mut ref_decls = Vec::new();
+    let mut ref_inits = Vec::new();
+    let mut ref_eqs = Vec::new();
+    let mut ref_owned = Vec::new();
+    let mut owned_fields = 0;
+    for (name, e) in keys {
         let n = field_ident(name);
-        let v = cx.to_key(&e.ty, gen.value(e));
-        quote!(#n: #v)
-    });
+        let place = gen.place(e);
+        match &e.ty {
+            Type::String => {
+                ref_decls.push(quote!(pub #n: #rt::__private::Cow<'r, str>));
+                ref_inits.push(match place {
+                    Some(place) => quote!(#n: #rt::__private::Cow::Borrowed(&#place[..])),
+                    None => {
+                        let v = gen.value(e);
+                        quote!(#n: #rt::__private::Cow::Owned(#v))
+                    }
+                });
+                ref_eqs.push(quote!(*self.#n == *key.#n));
+                ref_owned.push(quote!(#n: String::from(&*self.#n)));
+            }
+            Type::Optional(inner) if **inner == Type::String => {
+                ref_decls.push(quote!(pub #n: Option<#rt::__private::Cow<'r, str>>));
+                ref_inits.push(match place {
+                    Some(place) => quote!(#n: #place.as_deref().map(#rt::__private::Cow::Borrowed)),
+                    None => {
+                        let v = gen.value(e);
+                        quote!(#n: (#v).map(#rt::__private::Cow::Owned))
+                    }
+                });
+                ref_eqs.push(quote!(self.#n.as_deref() == key.#n.as_deref()));
+                ref_owned.push(quote!(#n: self.#n.as_deref().map(String::from)));
+            }
+            other => {
+                owned_fields += 1;
+                let ty = cx.key_type(other);
+                let v = cx.to_key(other, gen.value(e));
+                ref_decls.push(quote!(pub #n: #ty));
+                ref_inits.push(quote!(#n: #v));
+                ref_eqs.push(quote!(self.#n == key.#n));
+                ref_owned.push(quote!(#n: self.#n.clone()));
+            }
+        }
+    }
+    if ref_eqs.is_empty() {
+        ref_eqs.push(quote!(true));
+    }
+    if owned_fields == keys.len() {
+        // No field borrows: the lifetime still has to be used.
+        ref_decls.push(quote!(_borrows: ::std::marker::PhantomData<&'r ()>));
+        ref_inits.push(quote!(_borrows: ::std::marker::PhantomData));
+    }
     let key_fn = s.fn_name("key");
     // Argument values of the aggregate calls, evaluated once per record.
     let arg_types: Vec<TokenStream> = calls
@@ -184,6 +234,23 @@ pub fn emit(
         #[serde(crate = #serde_path)]
         pub struct #key_struct { #(#key_decls,)* }
 
+        /// The group key of a record, borrowing its strings: hashes and compares as the key does.
+        #[derive(Hash)]
+        pub struct #key_ref_struct<'r> { #(#ref_decls,)* }
+
+        impl #rt::keys::Equivalent<#key_struct> for #key_ref_struct<'_> {
+            #[inline]
+            fn equivalent(&self, key: &#key_struct) -> bool {
+                #(#ref_eqs)&&*
+            }
+        }
+
+        impl #rt::keys::KeyProbe<#key_struct> for #key_ref_struct<'_> {
+            fn to_key(&self) -> #key_struct {
+                #key_struct { #(#ref_owned,)* }
+            }
+        }
+
         /// The accumulators of one group (one per aggregate call).
         #[derive(Clone, Debug, Default, #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]
         #[serde(crate = #serde_path)]
@@ -217,9 +284,9 @@ pub fn emit(
 
         #[doc = #key_doc]
         #[inline]
-        fn #key_fn(rec: &#input, params: &Params) -> Result<#key_struct, #rt::Fault> {
+        fn #key_fn<'r>(rec: &'r #input, params: &'r Params) -> Result<#key_ref_struct<'r>, #rt::Fault> {
             let _ = params;
-            Ok(#key_struct { #(#key_inits,)* })
+            Ok(#key_ref_struct { #(#ref_inits,)* })
         }
 
         #[doc = #args_doc]
@@ -272,7 +339,7 @@ pub fn emit(
                 quote!(#rt::ops::window::WindowedAggregate<#key_struct, #acc_struct>),
                 quote!(#rt::ops::window::WindowedAggregate::try_new(#kind, #delay.0).map_err(|e| format!("{}: {e}", #label))?),
                 time,
-                quote!(let arrival = self.#state.add(key, time, |acc| acc.check(&args), |acc, seq| acc.add(&args, seq))#at?;),
+                quote!(let arrival = self.#state.add(&key, time, |acc| acc.check(&args), |acc, seq| acc.add(&args, seq))#at?;),
                 quote! {
                     #late
                     if #advance {
@@ -285,7 +352,7 @@ pub fn emit(
             quote!(#rt::ops::running::RunningAggregate<#key_struct, #acc_struct>),
             quote!(Default::default()),
             quote!(()),
-            quote!(self.#state.update(key, |acc| acc.check(&args), |acc, seq| acc.add(&args, seq))#at?;),
+            quote!(self.#state.update(&key, |acc| acc.check(&args), |acc, seq| acc.add(&args, seq))#at?;),
             quote!(),
         ),
     };
