@@ -70,13 +70,13 @@ run_case() {
 
 echo
 echo "median of $RUNS runs, $N records:"
-RAW=$(run_case "raw rdkafka consumer (count only)" "$TOOL" "$BROKERS" count bench-clicks | tee /dev/stderr | tail -1)
+RAW=$(run_case "raw rdkafka consumer (count only)" "$TOOL" "$BROKERS" count bench-clicks | tee -a /dev/stderr | tail -1)
 W1=$(run_case "W1 filter+project -> /dev/null" "$WORK/w1-kafka" --brokers "$BROKERS" --until-end --quiet \
-    --checkpoint-dir "$WORK/ckpt" --group GROUP --output out=/dev/null | tee /dev/stderr | tail -1)
+    --checkpoint-dir "$WORK/ckpt" --group GROUP --output out=/dev/null | tee -a /dev/stderr | tail -1)
 W2=$(run_case "W2 window -> kafka, checkpoint 5s" "$WORK/w2-kafka" --brokers "$BROKERS" --until-end --quiet \
-    --checkpoint-dir "$WORK/ckpt" --group GROUP --output late_clicks=/dev/null | tee /dev/stderr | tail -1)
+    --checkpoint-dir "$WORK/ckpt" --group GROUP --output late_clicks=/dev/null | tee -a /dev/stderr | tail -1)
 W2F=$(run_case "W2 window -> kafka, checkpoint 1s" "$WORK/w2-kafka" --brokers "$BROKERS" --until-end --quiet \
-    --checkpoint-interval 1s --checkpoint-dir "$WORK/ckpt" --group GROUP --output late_clicks=/dev/null | tee /dev/stderr | tail -1)
+    --checkpoint-interval 1s --checkpoint-dir "$WORK/ckpt" --group GROUP --output late_clicks=/dev/null | tee -a /dev/stderr | tail -1)
 echo
 awk -v raw="$RAW" -v w1="$W1" -v w2="$W2" -v w2f="$W2F" 'BEGIN {
     split(raw, r, " "); split(w1, a, " "); split(w2, b, " "); split(w2f, c, " ")
