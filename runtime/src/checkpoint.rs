@@ -38,6 +38,8 @@ pub struct Checkpoint {
     pub written_at_ms: i64,
     /// Offsets per input partition.
     pub offsets: Vec<PartitionOffset>,
+    /// How many task partitions keyed state was split into (`crate::state`).
+    pub task_partitions: u32,
     /// Each stateful operator's state, by section: `name` for the operator-wide
     /// part, `name/p<N>` for task partition N (postcard-encoded; `crate::state`).
     pub state: Vec<(String, Vec<u8>)>,
@@ -116,7 +118,9 @@ impl CheckpointStore {
         let version = u32::from_le_bytes(bytes[8..12].try_into().map_err(|_| damaged("short header"))?);
         if version != FORMAT_VERSION {
             return Err(format!(
-                "checkpoint `{}` has format version {version}; this binary reads version {FORMAT_VERSION}",
+                "checkpoint `{}` has format version {version}; this binary reads version {FORMAT_VERSION}. \
+                 Run the binary that wrote it to its end, or start afresh: a new --checkpoint-dir and --group \
+                 (the output then starts again from the sources' `start`)",
                 path.display()
             ));
         }
@@ -221,6 +225,7 @@ mod tests {
             lineage: "l".into(),
             written_at_ms: 1,
             offsets: vec![PartitionOffset { topic: "t".into(), partition: 3, next_offset: 42 }],
+            task_partitions: 4,
             state: vec![("op".into(), encode(&(1u8, "x".to_string())).unwrap())],
         }
     }

@@ -158,6 +158,10 @@ mod tests {
         {
             assert_eq!(murmur2(text.as_bytes()), expected, "{text}");
         }
+        // And librdkafka's unit test of its Java-compatible murmur2 (every tail length).
+        for (text, expected) in [("kafka", 0xd067cf64u32), ("giberish123456789", 0x8f552b0c), ("", 0x106e08d9)] {
+            assert_eq!(murmur2(text.as_bytes()) as u32, expected, "{text:?}");
+        }
     }
 
     #[test]
@@ -207,8 +211,10 @@ mod tests {
         let mut w = WindowedAggregate::new(kind, 1_000);
         for i in 0..400i64 {
             let key = format!("k{}", i % 37);
-            w.add(&key, i * 7 % 900, |_| Ok(()), plus(i)).unwrap();
-            w.observe(0, i * 7 % 900);
+            // Times repeat (and sessions of different keys end together), keys arrive in changing orders.
+            let time = (i * 7 % 900) / 3 * 3;
+            w.add(&key, time, |_| Ok(()), plus(i)).unwrap();
+            w.observe(0, time);
         }
         w
     }
@@ -262,15 +268,41 @@ mod tests {
         assert_eq!(total, 50);
         let mut whole: Dedupe<String> = restore(&saved, "op").unwrap();
         assert!(!whole.keep("k3".into(), 5), "a kept key is still remembered");
+        whole.observe(0, 100);
+        assert_eq!(whole.keys(), 0, "and expires after the restore as before it");
+    }
 
+    #[test]
+    fn a_running_aggregate_keeps_its_flush_order_and_unchanged_keys_through_a_restore() {
         let mut r: RunningAggregate<String, Sum> = RunningAggregate::default();
         for i in 0..30i64 {
             r.update(&format!("k{}", i % 9), |_| Ok(()), plus(i)).unwrap();
         }
+        r.changed();
+        // After a flush, a few keys change again, in an order unlike their first arrival.
+        for key in ["k7", "k2", "k5", "k2"] {
+            r.update(&key.to_string(), |_| Ok(()), plus(1)).unwrap();
+        }
         let saved = sections(&r);
+        let rows = |r: &mut RunningAggregate<String, Sum>| -> Vec<(String, i64)> {
+            r.changed().into_iter().map(|(k, a)| (k, a.0)).collect()
+        };
         let mut restored: RunningAggregate<String, Sum> = restore(&saved, "op").unwrap();
-        let expected: Vec<(String, i64)> = r.changed().into_iter().map(|(k, a)| (k, a.0)).collect();
-        let got: Vec<(String, i64)> = restored.changed().into_iter().map(|(k, a)| (k, a.0)).collect();
-        assert_eq!(got, expected, "the changed keys, in their flush order");
+        let expected = rows(&mut r);
+        assert_eq!(expected.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["k7", "k2", "k5"]);
+        assert_eq!(rows(&mut restored), expected, "only the changed keys, in their flush order");
+        assert_eq!(rows(&mut restored), [], "the unchanged keys stay unchanged");
+        restored.update(&"k0".to_string(), |_| Ok(()), plus(0)).unwrap();
+        assert_eq!(rows(&mut restored).len(), 1, "a key's change flag works after the restore");
+        let mut total = 0;
+        for p in 0..4 {
+            let alone: RunningAggregate<String, Sum> = restore_partitions(&saved, "op", |q| q == p).unwrap();
+            assert!((0..9).all(|k| {
+                let key = format!("k{k}");
+                (task_partition(&key, 4) == p) == alone.state_of(&key).is_some()
+            }));
+            total += alone.keys();
+        }
+        assert_eq!(total, 9);
     }
 }

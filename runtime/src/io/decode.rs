@@ -52,16 +52,22 @@ impl RawRecord<'_> {
     }
 }
 
+/// A JSON document: UTF-8 as a whole (JSON text is UTF-8, so a payload that is
+/// not is bad input even in a field the program ignores), checked once so the
+/// parser need not check each string again.
+fn json<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str::<T>(text).map_err(|e| e.to_string()),
+        Err(e) => Err(format!("invalid UTF-8: {e}")),
+    }
+}
+
 /// Decodes a record that borrows its strings from the input buffer where it
 /// can (JSON strings without escapes, CSV fields): no allocation per string.
 /// Text payloads are not borrowable; their records use `decode`.
 pub fn decode_ref<'a, T: serde::Deserialize<'a>>(raw: &RawRecord<'a>) -> Result<T, Fault> {
     let result = match &raw.payload {
-        // One UTF-8 check of the whole payload, so the parser need not check each string.
-        Payload::Json(bytes) => match std::str::from_utf8(bytes) {
-            Ok(text) => serde_json::from_str::<T>(text).map_err(|e| e.to_string()),
-            Err(e) => Err(format!("invalid UTF-8: {e}")),
-        },
+        Payload::Json(bytes) => json(bytes),
         Payload::Csv { row, headers } => row.deserialize::<T>(Some(headers)).map_err(|e| e.to_string()),
         Payload::Text(_) => Err("internal error: text records are decoded without borrowing".to_string()),
     };
@@ -71,7 +77,7 @@ pub fn decode_ref<'a, T: serde::Deserialize<'a>>(raw: &RawRecord<'a>) -> Result<
 /// Decodes a record; bad input becomes a `decode` fault with the reason.
 pub fn decode<T: DeserializeOwned>(raw: &RawRecord<'_>) -> Result<T, Fault> {
     let result = match &raw.payload {
-        Payload::Json(bytes) => serde_json::from_slice::<T>(bytes).map_err(|e| e.to_string()),
+        Payload::Json(bytes) => json(bytes),
         Payload::Text(bytes) => match std::str::from_utf8(bytes) {
             Ok(line) => serde_json::from_value::<T>(serde_json::json!({ "line": line })).map_err(|e| e.to_string()),
             Err(e) => Err(format!("invalid UTF-8: {e}")),
@@ -144,6 +150,12 @@ mod tests {
         assert_eq!(ok.referrer, None, "a missing optional field is null");
         assert!(json(r#"{"url":"/a","bytes":5.5,"ratio":1,"ts":0}"#).is_err(), "a float for an int is an error");
         assert!(json(r#"{"url":"/a","bytes":"5","ratio":1,"ts":0}"#).is_err(), "a string for an int is an error");
+        let mut bad = br#"{"url":"/a","bytes":5,"ratio":1,"ts":0,"ignored":"X"}"#.to_vec();
+        let at = bad.iter().position(|&b| b == b'X').unwrap();
+        bad[at] = 0xff;
+        let err = decode::<Click>(&RawRecord { payload: Payload::Json(&bad), topic: "t", partition: 0, offset: 1 })
+            .unwrap_err();
+        assert!(err.message.starts_with("invalid UTF-8"), "even in an ignored field: {}", err.message);
         let err = json(r#"{"url":"/a","ratio":1,"ts":0}"#).unwrap_err();
         assert_eq!(err.stage, "decode");
         assert!(err.message.contains("bytes"), "{}", err.message);

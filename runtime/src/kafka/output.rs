@@ -162,15 +162,17 @@ impl KafkaOutput {
 }
 
 /// Waits until `producer` has no message in flight, serving its delivery
-/// reports. rdkafka's `flush` (also run inside `commit_transaction`) sleeps in
-/// 100 ms steps once a message is in flight, which cost every checkpoint about
-/// 100 ms of wall time; this polls in 1 ms steps instead.
+/// reports. rdkafka's `flush` (also run inside `commit_transaction`) serves
+/// them in 100 ms waits once a message is in flight, which cost every
+/// checkpoint about 100 ms of wall time (measured); this waits 1 ms at a time.
 fn drain(producer: &Producer_, timeout: Duration) -> Result<(), String> {
     let deadline = std::time::Instant::now() + timeout;
     while producer.in_flight_count() > 0 {
         if std::time::Instant::now() >= deadline {
             return Err(format!("{} messages still in flight after {timeout:?}", producer.in_flight_count()));
         }
+        // A zero-time flush sends what `linger.ms` still holds back, without waiting.
+        let _ = producer.flush(Duration::ZERO);
         producer.poll(Duration::from_millis(1));
     }
     Ok(())

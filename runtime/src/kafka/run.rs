@@ -528,6 +528,9 @@ impl Epochs<'_> {
                 next_offset: f.next_offset,
             }))
             .collect();
+        // Keyed state splits into the partitions of the widest source topic (as
+        // Kafka Streams sizes its repartition topics): see `crate::state`.
+        let task_partitions = inputs.iter().map(|input| input.partitions.len() as u32).max().unwrap_or(1).max(1);
         let checkpoint = Checkpoint {
             program: self.info.name.to_string(),
             fingerprint: self.info.fingerprint,
@@ -535,11 +538,8 @@ impl Epochs<'_> {
             lineage: self.lineage.clone(),
             written_at_ms: crate::time::Timestamp::now().0,
             offsets,
-            // Keyed state splits into the partitions of the widest source topic (as
-            // Kafka Streams sizes its repartition topics): see `crate::state`.
-            state: pipeline
-                .save_state(inputs.iter().map(|input| input.partitions.len() as u32).max().unwrap_or(1).max(1))
-                .map_err(Failure::Fatal)?,
+            task_partitions,
+            state: pipeline.save_state(task_partitions).map_err(Failure::Fatal)?,
         };
         let mut list = TopicPartitionList::new();
         for o in checkpoint.offsets.iter().filter(|o| !o.topic.starts_with("file:")) {
@@ -555,6 +555,15 @@ impl Epochs<'_> {
                 // Prepared: this file is valid only once the marker below commits with the outputs.
                 self.store.write(&checkpoint).map_err(Failure::Fatal)?;
                 phase("checkpoint file", &mut phases);
+                // One record per transaction on the marker topic (compacted, one key): nisshi 0.7.0
+                // drops the offsets of a transaction that produced nothing (measured), and an
+                // epoch may produce nothing. Nothing reads it back: a restart reads the offset below.
+                let note = format!("{{\"epoch\":{},\"lineage\":\"{}\"}}", self.epoch, self.lineage);
+                if let Some(output) = &self.output {
+                    output
+                        .send(true, &self.marker, Some(self.marker.as_bytes()), note.as_bytes())
+                        .map_err(|e| Failure::Retry(e.to_string()))?;
+                }
                 list.add_partition_offset(&self.marker, 0, Offset::Offset(self.epoch as i64))
                     .map_err(|e| Failure::Fatal(e.to_string()))?;
                 let metadata = inputs
@@ -627,18 +636,6 @@ impl Epochs<'_> {
     fn begin(&self) -> Result<(), Failure> {
         if let Some(producer) = self.output.as_ref().and_then(|o| o.transactional.as_ref()) {
             producer.begin_transaction().map_err(|e| txn_failure("begin", e))?;
-            // One record per transaction on the marker topic (compacted, one key): nisshi 0.7.0
-            // drops the offsets of a transaction that produced nothing (measured), and an
-            // epoch may produce nothing. Sent first, not at the commit: it commits or aborts
-            // with the epoch either way, and by the commit it has long been delivered (sent
-            // last, the commit waited about 100 ms for it to be added to the transaction
-            // and acknowledged).
-            let note = format!("{{\"epoch\":{},\"lineage\":\"{}\"}}", self.epoch, self.lineage);
-            if let Some(output) = &self.output {
-                output
-                    .send(true, &self.marker, Some(self.marker.as_bytes()), note.as_bytes())
-                    .map_err(|e| Failure::Retry(e.to_string()))?;
-            }
         }
         Ok(())
     }
@@ -851,6 +848,7 @@ fn attempt<P: Pipeline>(
                     lineage: held.lineage,
                     written_at_ms: crate::time::Timestamp::now().0,
                     offsets: held.offsets,
+                    task_partitions: 1,
                     state: Vec::new(),
                 })
             }

@@ -69,6 +69,11 @@ impl<K: Hash + Eq + Clone, A: Accumulator> RunningAggregate<K, A> {
     pub fn keys(&self) -> usize {
         self.state.len()
     }
+
+    /// A key's current accumulator.
+    pub fn state_of<Q: KeyProbe<K> + ?Sized>(&self, key: &Q) -> Option<&A> {
+        self.state.get(key).map(|(acc, _)| acc)
+    }
 }
 
 impl<K, A> crate::state::PartitionedState for RunningAggregate<K, A>

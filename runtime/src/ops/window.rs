@@ -375,23 +375,28 @@ impl<K: Hash + Eq + Clone, A: Accumulator> WindowedAggregate<K, A> {
     }
 }
 
-/// One entry of a task partition's part of a window state (see `crate::state`).
+/// One key's part of a window state, in its task partition's section (see
+/// `crate::state`): the key is written once, however many windows it has open.
 #[derive(serde::Serialize)]
-enum WindowEntry<'a, K, A> {
-    /// An open tumbling or sliding window: start, position among its window's keys, key, accumulator.
-    Pane(i64, u32, &'a K, &'a A),
-    /// A key's open sessions.
-    Sessions(&'a K, &'a Vec<Session<A>>),
-    /// A key's last emitted session end.
-    Emitted(&'a K, i64),
+struct KeyWindows<'a, K, A> {
+    key: &'a K,
+    /// Open tumbling and sliding windows: start, the key's place among the
+    /// window's keys (emission order), accumulator.
+    panes: Vec<(i64, u32, &'a A)>,
+    /// Open sessions, each with the key's place among the keys of sessions
+    /// that end when it does (emission order).
+    sessions: Vec<(&'a Session<A>, u32)>,
+    /// The end of the key's last emitted session, while it is remembered.
+    emitted: Option<i64>,
 }
 
-/// `WindowEntry`, decoded.
+/// `KeyWindows`, decoded.
 #[derive(serde::Deserialize)]
-enum OwnedWindowEntry<K, A> {
-    Pane(i64, u32, K, A),
-    Sessions(K, Vec<Session<A>>),
-    Emitted(K, i64),
+struct OwnedKeyWindows<K, A> {
+    key: K,
+    panes: Vec<(i64, u32, A)>,
+    sessions: Vec<(Session<A>, u32)>,
+    emitted: Option<i64>,
 }
 
 impl<K, A> crate::state::PartitionedState for WindowedAggregate<K, A>
@@ -401,12 +406,40 @@ where
 {
     fn save_parts(&self, partitions: u32) -> Result<crate::state::Parts, String> {
         let shared = crate::checkpoint::encode(&(self.kind, &self.tracker, self.late_records, self.arrivals))?;
-        let panes = self.panes.iter().flat_map(|(&start, pane)| {
-            pane.iter().enumerate().map(move |(i, (key, acc))| (key, WindowEntry::Pane(start, i as u32, key, acc)))
-        });
-        let sessions = self.sessions.iter().map(|(key, sessions)| (key, WindowEntry::Sessions(key, sessions)));
-        let emitted = self.emitted_sessions.iter().map(|(key, &end)| (key, WindowEntry::Emitted(key, end)));
-        let parts = crate::state::encode_by_partition(panes.chain(sessions).chain(emitted), partitions)?;
+        let mut by_key: Map<&K, KeyWindows<'_, K, A>> = Map::default();
+        fn of<'m, 'a, K: Hash + Eq, A>(
+            by_key: &'m mut Map<&'a K, KeyWindows<'a, K, A>>,
+            key: &'a K,
+        ) -> &'m mut KeyWindows<'a, K, A> {
+            by_key.entry(key).or_insert_with(|| KeyWindows {
+                key,
+                panes: Vec::new(),
+                sessions: Vec::new(),
+                emitted: None,
+            })
+        }
+        for (&start, pane) in &self.panes {
+            for (place, (key, acc)) in pane.iter().enumerate() {
+                of(&mut by_key, key).panes.push((start, place as u32, acc));
+            }
+        }
+        // A session is emitted at the first place its key has among the keys of its end.
+        let mut places: Map<(&K, i64), u32> = Map::default();
+        for (&end, keys) in &self.session_ends {
+            for (place, key) in keys.iter().enumerate() {
+                places.entry((key, end)).or_insert(place as u32);
+            }
+        }
+        for (key, sessions) in &self.sessions {
+            for session in sessions {
+                let place = places.get(&(key, session.end)).copied().unwrap_or(u32::MAX);
+                of(&mut by_key, key).sessions.push((session, place));
+            }
+        }
+        for (key, &end) in &self.emitted_sessions {
+            of(&mut by_key, key).emitted = Some(end);
+        }
+        let parts = crate::state::encode_by_partition(by_key.into_values().map(|k| (k.key, k)), partitions)?;
         Ok((shared, parts))
     }
 
@@ -415,26 +448,28 @@ where
             crate::checkpoint::decode(shared)?;
         let mut state = WindowedAggregate { tracker, late_records, arrivals, ..WindowedAggregate::new(kind, 0) };
         let mut panes = Vec::new();
+        let mut ends = Vec::new();
         for part in parts {
-            for entry in crate::checkpoint::decode::<Vec<OwnedWindowEntry<K, A>>>(part)? {
-                match entry {
-                    OwnedWindowEntry::Pane(start, position, key, acc) => panes.push((start, position, key, acc)),
-                    OwnedWindowEntry::Sessions(key, sessions) => {
-                        for session in &sessions {
-                            state.session_ends.entry(session.end).or_default().push(key.clone());
-                        }
-                        state.sessions.insert(key, sessions);
-                    }
-                    OwnedWindowEntry::Emitted(key, end) => {
-                        state.emitted_sessions.insert(key, end);
-                    }
+            for windows in crate::checkpoint::decode::<Vec<OwnedKeyWindows<K, A>>>(part)? {
+                let OwnedKeyWindows { key, panes: open, sessions, emitted } = windows;
+                panes.extend(open.into_iter().map(|(start, place, acc)| (start, place, key.clone(), acc)));
+                ends.extend(sessions.iter().map(|(session, place)| (session.end, *place, key.clone())));
+                if !sessions.is_empty() {
+                    state.sessions.insert(key.clone(), sessions.into_iter().map(|(session, _)| session).collect());
+                }
+                if let Some(end) = emitted {
+                    state.emitted_sessions.insert(key, end);
                 }
             }
         }
-        // Keys take their places again, so emission order is as without the restart.
-        panes.sort_by_key(|(start, position, _, _)| (*start, *position));
+        // Keys take their places again, so the output is in the order it would have had without the restart.
+        panes.sort_by_key(|(start, place, _, _)| (*start, *place));
         for (start, _, key, acc) in panes {
             state.panes.entry(start).or_default().insert(key, acc);
+        }
+        ends.sort_by_key(|(end, place, _)| (*end, *place));
+        for (end, _, key) in ends {
+            state.session_ends.entry(end).or_default().push(key);
         }
         Ok(state)
     }
