@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# W2 from the broker with a checkpoint every 5 s and every 1 s, next to the
+# counting consumer, interleaved (raw, 5 s, 1 s, raw, ...) so that the
+# machine's drift hits all three alike (docs/benchmarks.md, "From the broker").
+#
+#   ./examples/bench/kafka-intervals.sh [N]    N records (default 10,000,000) on 4 partitions
+#
+# RUNS=3 rounds; PORT=19610. Needs the broker (scripts/broker.sh install) and a
+# sluice binary (cargo build). Prints CPU and wall seconds; judges nothing.
+set -euo pipefail
+
+N=${1:-10000000}
+RUNS=${RUNS:-3}
+PORT=${PORT:-19610}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+WORK=${SLUICE_BENCH_DIR:-${TMPDIR:-/tmp}/sluice-bench}
+CACHE=${SLUICE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice}
+TARGET=${SLUICE_TARGET_DIR:-$CACHE/target}
+SLUICE=${SLUICE:-$ROOT/target/debug/sluice}
+BROKERS=127.0.0.1:$PORT
+mkdir -p "$WORK"
+cd "$ROOT"
+
+DATA=$WORK/clicks-$N.jsonl
+[[ -s $DATA ]] || python3 "$HERE/gen.py" "$N" >"$DATA"
+(cd "$HERE/kafka-tool" && CARGO_TARGET_DIR=$TARGET cargo build --release --quiet)
+TOOL=$TARGET/release/sluice-bench-kafka-tool
+"$SLUICE" build "$HERE/w2-kafka.pipe" -o "$WORK/w2-kafka" >/dev/null
+
+export SLUICE_BROKER_STATE=$WORK/broker-intervals
+"$ROOT/scripts/broker.sh" start "$PORT" >/dev/null
+trap '"$ROOT/scripts/broker.sh" stop >/dev/null' EXIT
+"$TOOL" "$BROKERS" create bench-clicks 4
+"$TOOL" "$BROKERS" create bench-w2 1
+echo "producing $N records to bench-clicks (4 partitions) ..."
+"$TOOL" "$BROKERS" produce bench-clicks 4 "$DATA"
+
+declare -A cpu wall
+for _ in $(seq "$RUNS"); do
+    for case in raw 5s 1s; do
+        rm -rf "$WORK/ckpt"
+        if [[ $case == raw ]]; then
+            /usr/bin/time -o "$WORK/time.txt" -f "%U %S %e" "$TOOL" "$BROKERS" count bench-clicks >/dev/null 2>&1
+        else
+            /usr/bin/time -o "$WORK/time.txt" -f "%U %S %e" "$WORK/w2-kafka" --brokers "$BROKERS" --until-end --quiet \
+                --checkpoint-interval "$case" --checkpoint-dir "$WORK/ckpt" --group "bench-$(date +%s%N)" \
+                --output late_clicks=/dev/null >/dev/null 2>&1
+        fi
+        cpu[$case]="${cpu[$case]:-} $(awk '{ print $1 + $2 }' "$WORK/time.txt")"
+        wall[$case]="${wall[$case]:-} $(awk '{ print $3 }' "$WORK/time.txt")"
+    done
+done
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+echo
+echo "$N records, $RUNS interleaved rounds, CPU seconds (user+sys) and wall seconds:"
+for case in raw 5s 1s; do
+    printf '%-4s CPU%s (median %s)  wall%s (median %s)\n' "$case" "${cpu[$case]}" "$(echo "${cpu[$case]}" | median)" \
+        "${wall[$case]}" "$(echo "${wall[$case]}" | median)"
+done
+raw=$(echo "${cpu[raw]}" | median); five=$(echo "${cpu[5s]}" | median); one=$(echo "${cpu[1s]}" | median)
+awk -v r="$raw" -v f="$five" -v o="$one" 'BEGIN {
+    printf "W2 / raw consumer per CPU-second: %.2fx (every 5 s), %.2fx (every 1 s)\n", r / f, r / o
+    printf "every 1 s against every 5 s: %+.1f%% CPU\n", (o / f - 1) * 100 }'
