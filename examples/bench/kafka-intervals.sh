@@ -12,29 +12,9 @@ set -euo pipefail
 N=${1:-10000000}
 RUNS=${RUNS:-3}
 PORT=${PORT:-19610}
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-WORK=${SLUICE_BENCH_DIR:-${TMPDIR:-/tmp}/sluice-bench}
-CACHE=${SLUICE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice}
-TARGET=${SLUICE_TARGET_DIR:-$CACHE/target}
-SLUICE=${SLUICE:-$ROOT/target/debug/sluice}
-BROKERS=127.0.0.1:$PORT
-mkdir -p "$WORK"
-cd "$ROOT"
-
-DATA=$WORK/clicks-$N.jsonl
-[[ -s $DATA ]] || python3 "$HERE/gen.py" "$N" >"$DATA"
-(cd "$HERE/kafka-tool" && CARGO_TARGET_DIR=$TARGET cargo build --release --quiet)
-TOOL=$TARGET/release/sluice-bench-kafka-tool
-"$SLUICE" build "$HERE/w2-kafka.pipe" -o "$WORK/w2-kafka" >/dev/null
-
-export SLUICE_BROKER_STATE=$WORK/broker-intervals
-"$ROOT/scripts/broker.sh" start "$PORT" >/dev/null
-trap '"$ROOT/scripts/broker.sh" stop >/dev/null' EXIT
-"$TOOL" "$BROKERS" create bench-clicks 4
-"$TOOL" "$BROKERS" create bench-w2 1
-echo "producing $N records to bench-clicks (4 partitions) ..."
-"$TOOL" "$BROKERS" produce bench-clicks 4 "$DATA"
+PROGRAMS="w2-kafka"
+# shellcheck source=kafka-setup.sh
+source "$(dirname "$0")/kafka-setup.sh"
 
 declare -A cpu wall
 for _ in $(seq "$RUNS"); do
