@@ -128,20 +128,15 @@ pub fn restore_partitions<S: PartitionedState>(
 }
 
 /// Groups `items` by the task partition of their key, in the order given, and
-/// encodes each group.
-/// Each distinct key is hashed once (a key is in several open windows).
-pub(crate) fn encode_by_partition<K, T: Serialize>(
+/// encodes each group. Callers pass each key once (a window state groups a
+/// key's windows first), so each key is hashed once.
+pub(crate) fn encode_by_partition<K: Serialize, T: Serialize>(
     items: impl IntoIterator<Item = (K, T)>,
     partitions: u32,
-) -> Result<Vec<(u32, Vec<u8>)>, String>
-where
-    K: Serialize + Copy + std::hash::Hash + Eq,
-{
+) -> Result<Vec<(u32, Vec<u8>)>, String> {
     let mut groups: std::collections::BTreeMap<u32, Vec<T>> = std::collections::BTreeMap::new();
-    let mut known: crate::keys::Map<K, u32> = crate::keys::Map::default();
     for (key, item) in items {
-        let partition = *known.entry(key).or_insert_with(|| task_partition(&key, partitions));
-        groups.entry(partition).or_default().push(item);
+        groups.entry(task_partition(&key, partitions)).or_default().push(item);
     }
     groups.into_iter().map(|(partition, group)| Ok((partition, crate::checkpoint::encode(&group)?))).collect()
 }

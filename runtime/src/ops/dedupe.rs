@@ -7,8 +7,7 @@ use crate::watermark::{PartitionId, WatermarkTracker};
 use std::collections::BTreeMap;
 use std::hash::Hash;
 
-#[derive(serde::Serialize, serde::Deserialize)]
-#[serde(bound(deserialize = "K: serde::Deserialize<'de> + Eq + std::hash::Hash"))]
+/// Saved and restored by parts (`crate::state::PartitionedState`).
 pub struct Dedupe<K> {
     within: i64,
     kept: Map<K, i64>,

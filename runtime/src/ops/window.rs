@@ -60,8 +60,7 @@ struct Session<A> {
     acc: A,
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
-#[serde(bound(deserialize = "K: serde::Deserialize<'de> + Eq + std::hash::Hash, A: serde::Deserialize<'de>"))]
+/// Saved and restored by parts (`crate::state::PartitionedState`).
 pub struct WindowedAggregate<K, A> {
     kind: WindowKind,
     tracker: WatermarkTracker,
