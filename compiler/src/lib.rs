@@ -7,6 +7,7 @@
 //!
 //! Each phase is one module; dependencies point one way:
 //! `source -> diagnostics -> syntax -> check -> plan -> cli`.
+#![forbid(unsafe_code)]
 
 pub mod check;
 #[cfg(feature = "cli")]

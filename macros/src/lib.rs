@@ -1,6 +1,7 @@
 //! `sluice::stream! { ... }`: a sluice program inline in Rust, checked when the
 //! crate compiles. The same compiler library as the `sluice` CLI does all the
 //! work (like `pest_derive` over `pest_generator`); this crate only adapts it.
+#![forbid(unsafe_code)]
 
 use proc_macro::TokenStream;
 

@@ -159,7 +159,7 @@ pub struct Config {
     /// A partition without records for this long does not hold the watermark back.
     pub idle_timeout_ms: u64,
     /// Watermark alignment: a Kafka partition whose event time runs this far ahead of
-    /// the slowest one is paused until the others catch up (None, the default: off).
+    /// the slowest one is not read until the others catch up (None, the default: off).
     pub max_drift_ms: Option<u64>,
     pub checkpoint_interval_ms: u64,
     pub checkpoint_dir: Option<String>,
@@ -588,7 +588,7 @@ fn help(info: &ProgramInfo) -> String {
          --group NAME          consumer group that offsets are committed to [default: the program's name]\n      \
          --until-end           stop once every input partition has reached its end (the broker's high watermark)\n      \
          --idle-timeout DUR    a partition without records this long stops holding the watermark [default: 30s]\n      \
-         --max-drift DUR|off   watermark alignment: pause a partition whose event time runs this far ahead of the slowest [default: off]\n      \
+         --max-drift DUR|off   watermark alignment: hold back a partition whose event time runs this far ahead of the slowest [default: off]\n      \
          --checkpoint-interval DUR  how often state, offsets and outputs are committed [default: 5s]\n      \
          --checkpoint-dir DIR  where checkpoints are kept [default: ./.sluice/<program>]\n      \
          --max-record-size SIZE  a larger message is a bad record (on_error) [default: 1MiB]\n\n  \

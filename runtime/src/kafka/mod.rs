@@ -3,6 +3,7 @@
 //! the checkpointed run loop. The protocol is described in docs/delivery.md.
 
 pub(crate) mod output;
+mod queue;
 pub mod run;
 
 pub use output::KafkaOutput;

@@ -10,6 +10,7 @@
 //! marker tells a restarted process which of the last two checkpoint files is
 //! valid. The protocol and the crash points it covers are in docs/delivery.md.
 
+use super::queue::{Batch, PartitionQueue, Polled};
 use super::{client_config, client_error, KafkaOutput};
 use crate::checkpoint::{Checkpoint, CheckpointStore, PartitionOffset};
 use crate::config::{Config, Delivery, ProgramInfo, SinkKind, SourceKind, Start};
@@ -58,7 +59,7 @@ struct PartitionState {
     seen: bool,
     idle: bool,
     last_active: Instant,
-    /// Paused by watermark alignment: its event time ran too far ahead of the slowest partition.
+    /// Held back (not read) by watermark alignment: its event time ran too far ahead of the slowest partition.
     held_back: bool,
     /// Its event time as alignment last saw it, and since when: a partition whose time
     /// stands still (its records are all filtered out or late) stops counting as the slowest.
@@ -108,10 +109,21 @@ impl rdkafka::consumer::ConsumerContext for LagWatch {}
 type Consumer_ = BaseConsumer<LagWatch>;
 
 struct TopicInput {
+    /// Each partition's own queue, by partition id (filled after `assign`).
+    /// Declared before `consumer`: queues and polled messages are dropped first.
+    queues: Vec<PartitionQueue>,
+    batch: Batch,
+    reader: TopicReader,
+    consumer: Consumer_,
+}
+
+/// What turns a topic's messages into records.
+struct TopicReader {
+    /// The topic's index among the inputs.
+    index: usize,
     source: usize,
     topic: String,
     format: Format,
-    consumer: Consumer_,
     partitions: Vec<PartitionState>,
     /// The schema's columns, for CSV messages (which carry no header row).
     headers: csv::ByteRecord,
@@ -121,6 +133,73 @@ struct TopicInput {
 impl TopicInput {
     fn partition_id(index: usize, partition: i32) -> u64 {
         ((index as u64) << PARTITION_BITS) | partition as u64
+    }
+}
+
+/// Messages read from one partition queue per turn: enough that a turn's fixed
+/// costs (the queue's lock, a clock read) vanish, few enough that partitions
+/// take turns every few hundred microseconds.
+const BATCH: usize = 512;
+
+impl TopicReader {
+    /// One message: skipped if a checkpoint already covers it, else decoded and run
+    /// through the pipeline (a fault is handled by the source's `on_error`).
+    fn on_message<P: Pipeline>(
+        &mut self,
+        info: &ProgramInfo,
+        pipeline: &mut P,
+        counters: &mut Counters,
+        max_bytes: usize,
+        (partition, offset, payload): (i32, i64, &[u8]),
+    ) -> Result<(), Failure> {
+        let Some(state) = self.partitions.get_mut(partition as usize) else { return Ok(()) };
+        if state.done || offset < state.next_offset {
+            return Ok(());
+        }
+        state.next_offset = offset + 1;
+        state.seen = true;
+        let source = self.source;
+        counters.read[source] += 1;
+        let (decoded, mut fault) = message_payload(self.format, payload, &mut self.row, &self.headers);
+        let raw = RawRecord { payload: decoded, topic: &self.topic, partition, offset };
+        if payload.len() > max_bytes {
+            fault = Some(
+                Fault::new(format!(
+                    "a record of {} bytes is larger than --max-record-size ({max_bytes} bytes)",
+                    payload.len()
+                ))
+                .at("decode"),
+            );
+        }
+        let result = match fault {
+            Some(fault) => Err(Error::Fault(fault)),
+            None => pipeline.on_record(source, TopicInput::partition_id(self.index, partition), &raw),
+        };
+        handle(info, pipeline, source, &raw, result, counters).map_err(Failure::Fatal)
+    }
+
+    /// The end of a partition: with `--until-end` it is done, stops fetching and no
+    /// longer holds the watermark back.
+    fn on_end<P: Pipeline>(
+        &mut self,
+        consumer: &Consumer_,
+        pipeline: &mut P,
+        until_end: bool,
+        partition: i32,
+    ) -> Result<(), Failure> {
+        if !until_end {
+            return Ok(());
+        }
+        if let Some(state) = self.partitions.get_mut(partition as usize).filter(|s| !s.done) {
+            state.done = true;
+            let mut list = TopicPartitionList::new();
+            list.add_partition(&self.topic, partition);
+            let _ = consumer.pause(&list);
+            pipeline
+                .on_partition_done(TopicInput::partition_id(self.index, partition))
+                .map_err(|e| Failure::Fatal(e.to_string()))?;
+        }
+        Ok(())
     }
 }
 
@@ -406,8 +485,8 @@ impl TableInput {
 }
 
 /// Watermark alignment (as Flink's): a partition whose largest event time runs
-/// more than `drift` ahead of the slowest active input is paused, and resumed
-/// once it is within half of that. Without it, the window state of a run grows
+/// more than `drift` ahead of the slowest active input is held back (not read),
+/// and read again once it is within half of that. Without it, the window state of a run grows
 /// with the skew between partitions (the watermark follows the slowest one).
 /// Partitions that ended, went idle, have no record yet, or whose event time
 /// stood still for `--idle-timeout` do not count.
@@ -421,7 +500,7 @@ fn align<P: Pipeline>(
     let now = Instant::now();
     let mut slowest: Option<i64> = None;
     for (index, input) in inputs.iter_mut().enumerate() {
-        for (p, state) in input.partitions.iter_mut().enumerate().filter(|(_, s)| !s.done) {
+        for (p, state) in input.reader.partitions.iter_mut().enumerate().filter(|(_, s)| !s.done) {
             let time = pipeline.partition_time(TopicInput::partition_id(index, p as i32));
             if time != state.aligned_time {
                 state.aligned_time = time;
@@ -439,26 +518,22 @@ fn align<P: Pipeline>(
         }
     }
     for input in inputs.iter_mut() {
-        for (p, state) in input.partitions.iter_mut().enumerate().filter(|(_, s)| !s.done) {
+        for state in input.reader.partitions.iter_mut().filter(|s| !s.done) {
             let lead = match (state.aligned_time, slowest) {
                 (Some(t), Some(s)) => t.saturating_sub(s),
                 _ => 0,
             };
             if let Some(hold) = alignment_change(state.held_back, lead, drift) {
-                let mut list = TopicPartitionList::new();
-                list.add_partition(&input.topic, p as i32);
-                let result = if hold { input.consumer.pause(&list) } else { input.consumer.resume(&list) };
-                match result {
-                    Ok(()) => state.held_back = hold,
-                    Err(e) => tracing::warn!(topic = %input.topic, partition = p, error = %e, "watermark alignment"),
-                }
+                // Not paused: the run loop stops reading its queue. librdkafka stops fetching
+                // once the queue holds its prefetch, and keeps what it fetched.
+                state.held_back = hold;
             }
         }
     }
 }
 
-/// Whether a partition `lead` ms ahead of the slowest should be paused (Some(true))
-/// or resumed (Some(false)); resuming waits until it is within half the drift, so
+/// Whether a partition `lead` ms ahead of the slowest should be held back (Some(true))
+/// or read again (Some(false)); resuming waits until it is within half the drift, so
 /// a partition at the edge is not paused and resumed on every check.
 fn alignment_change(held_back: bool, lead: i64, drift: i64) -> Option<bool> {
     if !held_back && lead > drift {
@@ -516,8 +591,8 @@ impl Epochs<'_> {
         let offsets: Vec<PartitionOffset> = inputs
             .iter()
             .flat_map(|input| {
-                input.partitions.iter().enumerate().map(|(p, state)| PartitionOffset {
-                    topic: input.topic.clone(),
+                input.reader.partitions.iter().enumerate().map(|(p, state)| PartitionOffset {
+                    topic: input.reader.topic.clone(),
                     partition: p as i32,
                     next_offset: state.next_offset,
                 })
@@ -530,7 +605,7 @@ impl Epochs<'_> {
             .collect();
         // Keyed state splits into the partitions of the widest source topic (as
         // Kafka Streams sizes its repartition topics): see `crate::state`.
-        let task_partitions = inputs.iter().map(|input| input.partitions.len() as u32).max().unwrap_or(1).max(1);
+        let task_partitions = inputs.iter().map(|input| input.reader.partitions.len() as u32).max().unwrap_or(1).max(1);
         let checkpoint = Checkpoint {
             program: self.info.name.to_string(),
             fingerprint: self.info.fingerprint,
@@ -665,7 +740,7 @@ fn attempt<P: Pipeline>(
         }
         for topic in topics {
             let topic = topic.resolve().map_err(|e| format!("source `{}`: {e}", source.name))?;
-            if inputs.iter().any(|i| i.topic == topic) {
+            if inputs.iter().any(|i| i.reader.topic == topic) {
                 return Err(Failure::Fatal(format!(
                     "topic `{topic}` is read twice; read it once and share the stream"
                 )));
@@ -682,26 +757,32 @@ fn attempt<P: Pipeline>(
                 return Err(Failure::Fatal(format!("topic `{topic}` has partition ids this version cannot track")));
             }
             let now = Instant::now();
+            let topic_index = inputs.len();
             inputs.push(TopicInput {
-                source: index,
-                topic,
-                format: source.format,
+                queues: Vec::new(),
+                batch: Batch::new(BATCH),
                 consumer,
-                partitions: ids
-                    .iter()
-                    .map(|_| PartitionState {
-                        next_offset: -1,
-                        done: false,
-                        seen: false,
-                        idle: false,
-                        last_active: now,
-                        held_back: false,
-                        aligned_time: None,
-                        aligned_since: now,
-                    })
-                    .collect(),
-                headers: csv::ByteRecord::from(source.columns.to_vec()),
-                row: csv::ByteRecord::new(),
+                reader: TopicReader {
+                    index: topic_index,
+                    source: index,
+                    topic,
+                    format: source.format,
+                    partitions: ids
+                        .iter()
+                        .map(|_| PartitionState {
+                            next_offset: -1,
+                            done: false,
+                            seen: false,
+                            idle: false,
+                            last_active: now,
+                            held_back: false,
+                            aligned_time: None,
+                            aligned_since: now,
+                        })
+                        .collect(),
+                    headers: csv::ByteRecord::from(source.columns.to_vec()),
+                    row: csv::ByteRecord::new(),
+                },
             });
         }
     }
@@ -964,29 +1045,28 @@ fn attempt<P: Pipeline>(
     // Starting offsets: the checkpoint's, else the group's committed ones, else `start`.
     for input in &mut inputs {
         let mut wanted = TopicPartitionList::new();
-        for p in 0..input.partitions.len() {
-            wanted.add_partition(&input.topic, p as i32);
+        for p in 0..input.reader.partitions.len() {
+            wanted.add_partition(&input.reader.topic, p as i32);
         }
-        let group_offsets =
-            if checkpoint.is_none() {
-                Some(input.consumer.committed_offsets(wanted, CALL_TIMEOUT).map_err(|e| {
-                    Failure::Retry(format!("cannot read the committed offsets of `{}`: {e}", input.topic))
-                })?)
-            } else {
-                None
-            };
-        let start = match info.sources[input.source].kind {
+        let group_offsets = if checkpoint.is_none() {
+            Some(input.consumer.committed_offsets(wanted, CALL_TIMEOUT).map_err(|e| {
+                Failure::Retry(format!("cannot read the committed offsets of `{}`: {e}", input.reader.topic))
+            })?)
+        } else {
+            None
+        };
+        let start = match info.sources[input.reader.source].kind {
             SourceKind::Kafka { start, .. } => start,
             _ => Start::Earliest,
         };
         let mut assignment = TopicPartitionList::new();
-        for (p, state) in input.partitions.iter_mut().enumerate() {
+        for (p, state) in input.reader.partitions.iter_mut().enumerate() {
             let p = p as i32;
             let from_checkpoint = checkpoint.as_ref().and_then(|c| {
-                c.offsets.iter().find(|o| o.topic == input.topic && o.partition == p).map(|o| o.next_offset)
+                c.offsets.iter().find(|o| o.topic == input.reader.topic && o.partition == p).map(|o| o.next_offset)
             });
             let from_group = group_offsets.as_ref().and_then(|list| {
-                list.find_partition(&input.topic, p).and_then(|e| match e.offset() {
+                list.find_partition(&input.reader.topic, p).and_then(|e| match e.offset() {
                     Offset::Offset(n) if n >= 0 => Some(n),
                     _ => None,
                 })
@@ -994,10 +1074,10 @@ fn attempt<P: Pipeline>(
             let next = match from_checkpoint.or(from_group) {
                 Some(n) if n >= 0 => n,
                 _ => {
-                    let (low, high) = input
-                        .consumer
-                        .fetch_watermarks(&input.topic, p, CALL_TIMEOUT)
-                        .map_err(|e| Failure::Retry(format!("cannot read the offsets of `{}`: {e}", input.topic)))?;
+                    let (low, high) =
+                        input.consumer.fetch_watermarks(&input.reader.topic, p, CALL_TIMEOUT).map_err(|e| {
+                            Failure::Retry(format!("cannot read the offsets of `{}`: {e}", input.reader.topic))
+                        })?;
                     if start == Start::Earliest {
                         low
                     } else {
@@ -1006,12 +1086,21 @@ fn attempt<P: Pipeline>(
                 }
             };
             state.next_offset = next;
-            assignment.add_partition_offset(&input.topic, p, Offset::Offset(next)).map_err(|e| e.to_string())?;
+            assignment.add_partition_offset(&input.reader.topic, p, Offset::Offset(next)).map_err(|e| e.to_string())?;
         }
         input
             .consumer
             .assign(&assignment)
-            .map_err(|e| Failure::Retry(format!("cannot assign `{}`: {e}", input.topic)))?;
+            .map_err(|e| Failure::Retry(format!("cannot assign `{}`: {e}", input.reader.topic)))?;
+        // Each partition read from its own queue, in batches (see kafka/queue.rs).
+        let waker = std::thread::current();
+        input.queues = (0..input.reader.partitions.len() as i32)
+            .map(|p| {
+                PartitionQueue::split(&input.consumer, &input.reader.topic, p, waker.clone()).ok_or_else(|| {
+                    Failure::Retry(format!("cannot read partition {p} of `{}` on its own", input.reader.topic))
+                })
+            })
+            .collect::<Result<_, _>>()?;
     }
 
     // Stream sources swapped for files: read alongside the topics, resumed at the checkpoint's line.
@@ -1032,11 +1121,11 @@ fn attempt<P: Pipeline>(
     }
     // Every assigned partition holds the watermark back from the start (until it has records, ends or idles).
     for (index, input) in inputs.iter().enumerate() {
-        for p in 0..input.partitions.len() {
+        for p in 0..input.reader.partitions.len() {
             pipeline.on_partition_assigned(TopicInput::partition_id(index, p as i32));
         }
     }
-    let partitions: usize = inputs.iter().map(|i| i.partitions.len()).sum();
+    let partitions: usize = inputs.iter().map(|i| i.reader.partitions.len()).sum();
     let dir = epochs.store.dir().display().to_string();
     match &checkpoint {
         Some(c) => tracing::info!(
@@ -1070,75 +1159,64 @@ fn attempt<P: Pipeline>(
     let mut last_alignment = Instant::now();
     let mut last_progress = Instant::now();
     let mut last_warning: Option<Instant> = None;
-    let single_topic = inputs.len() == 1;
     let max_bytes = config.max_record_bytes;
     loop {
         let mut polled = 0usize;
-        // Block on the one topic only when no file is left to read.
-        let single = single_topic && files.iter().all(|f| f.done);
-        for (index, input) in inputs.iter_mut().enumerate() {
-            if input.partitions.iter().all(|p| p.done) {
-                continue;
-            }
-            let timeout = if single { Duration::from_millis(100) } else { Duration::ZERO };
-            for _ in 0..512 {
-                let TopicInput { source, topic, format, consumer, partitions, headers, row } = &mut *input;
-                let Some(polled_message) = consumer.poll(if polled == 0 { timeout } else { Duration::ZERO }) else {
-                    break;
-                };
-                polled += 1;
-                let message = match polled_message {
-                    Ok(message) => message,
-                    Err(KafkaError::PartitionEOF(p)) => {
-                        if config.until_end {
-                            if let Some(state) = partitions.get_mut(p as usize).filter(|s| !s.done) {
-                                state.done = true;
-                                let mut list = TopicPartitionList::new();
-                                list.add_partition(topic, p);
-                                let _ = consumer.pause(&list);
-                                pipeline
-                                    .on_partition_done(TopicInput::partition_id(index, p))
-                                    .map_err(|e| Failure::Fatal(e.to_string()))?;
-                            }
-                        }
-                        continue;
+        for input in inputs.iter_mut() {
+            let TopicInput { queues, batch, reader, consumer } = input;
+            // Messages fetched before the partitions got their own queues, and events
+            // (errors; statistics for the progress line). Emptied before the partition
+            // queues, whose messages come after these.
+            while let Some(polled_message) = consumer.poll(Duration::ZERO) {
+                match polled_message {
+                    Ok(message) => {
+                        polled += 1;
+                        let payload = message.payload().unwrap_or_default();
+                        let message = (message.partition(), message.offset(), payload);
+                        reader.on_message(info, &mut pipeline, &mut counters, max_bytes, message)?;
                     }
+                    Err(KafkaError::PartitionEOF(p)) => reader.on_end(consumer, &mut pipeline, config.until_end, p)?,
                     Err(e) => {
                         // The broker is down or restarting: librdkafka reconnects; say so now and then.
                         if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
-                            tracing::warn!(topic = %topic, error = %e, "reading (librdkafka retries)");
+                            tracing::warn!(topic = %reader.topic, error = %e, "reading (librdkafka retries)");
                             last_warning = Some(Instant::now());
                         }
                         break;
                     }
-                };
-                let partition = message.partition();
-                let offset = message.offset();
-                let Some(state) = partitions.get_mut(partition as usize) else { continue };
-                if state.done || offset < state.next_offset {
+                }
+            }
+            // One batch from each partition in turn, so that they advance together.
+            for (p, queue) in queues.iter().enumerate() {
+                if reader.partitions[p].done || reader.partitions[p].held_back || queue.poll(batch) == 0 {
                     continue;
                 }
-                state.next_offset = offset + 1;
-                state.seen = true;
-                let source = *source;
-                counters.read[source] += 1;
-                let (payload, mut fault) =
-                    message_payload(*format, message.payload().unwrap_or_default(), row, headers);
-                let raw = RawRecord { payload, topic, partition, offset };
-                if message.payload_len() > max_bytes {
-                    fault = Some(
-                        Fault::new(format!(
-                            "a record of {} bytes is larger than --max-record-size ({max_bytes} bytes)",
-                            message.payload_len()
-                        ))
-                        .at("decode"),
-                    );
+                let mut i = 0;
+                while let Some(item) = batch.get(i) {
+                    i += 1;
+                    match item {
+                        Polled::Message { partition, offset, payload } => {
+                            polled += 1;
+                            reader.on_message(
+                                info,
+                                &mut pipeline,
+                                &mut counters,
+                                max_bytes,
+                                (partition, offset, payload),
+                            )?;
+                        }
+                        Polled::End { partition } => {
+                            reader.on_end(consumer, &mut pipeline, config.until_end, partition)?
+                        }
+                        Polled::Error(e) => {
+                            if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
+                                tracing::warn!(topic = %reader.topic, partition = p, error = %e, "reading (librdkafka retries)");
+                                last_warning = Some(Instant::now());
+                            }
+                        }
+                    }
                 }
-                let result = match fault {
-                    Some(fault) => Err(Error::Fault(fault)),
-                    None => pipeline.on_record(source, TopicInput::partition_id(index, partition), &raw),
-                };
-                handle(info, &mut pipeline, source, &raw, result, &mut counters).map_err(Failure::Fatal)?;
+                batch.clear();
             }
         }
         for file in &mut files {
@@ -1170,8 +1248,11 @@ fn attempt<P: Pipeline>(
                 }
             }
         }
-        if polled == 0 && !single {
-            std::thread::sleep(Duration::from_millis(5));
+        if polled == 0 {
+            // Nothing to read: wait until a partition queue gets a message (its callback
+            // unparks this thread), for events at most 100 ms; table updates do not wake
+            // it, so with tables for 5 ms.
+            std::thread::park_timeout(Duration::from_millis(if tables.is_empty() { 100 } else { 5 }));
         }
 
         // Housekeeping.
@@ -1183,7 +1264,7 @@ fn attempt<P: Pipeline>(
         if now.duration_since(last_idle_check) >= Duration::from_millis(200) {
             last_idle_check = now;
             for (index, input) in inputs.iter_mut().enumerate() {
-                for (p, state) in input.partitions.iter_mut().enumerate() {
+                for (p, state) in input.reader.partitions.iter_mut().enumerate() {
                     // A partition held back by alignment has records waiting: it is not idle.
                     if state.seen || state.held_back {
                         state.seen = false;
@@ -1205,7 +1286,7 @@ fn attempt<P: Pipeline>(
             align(&mut inputs, &files, &pipeline, drift as i64, idle_after);
         }
         let finished = config.until_end
-            && inputs.iter().all(|i| i.partitions.iter().all(|p| p.done))
+            && inputs.iter().all(|i| i.reader.partitions.iter().all(|p| p.done))
             && files.iter().all(|f| f.done);
         let stopping = stop.load(Ordering::Relaxed);
         if finished {
@@ -1229,7 +1310,8 @@ fn attempt<P: Pipeline>(
             last_progress = now;
             let read: u64 = counters.read.iter().sum();
             let rate = read as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            let lags: Vec<Option<i64>> = inputs.iter().map(|i| i.consumer.context().lag(&i.partitions)).collect();
+            let lags: Vec<Option<i64>> =
+                inputs.iter().map(|i| i.consumer.context().lag(&i.reader.partitions)).collect();
             let lag = if lags.iter().all(Option::is_some) {
                 lags.iter().flatten().sum::<i64>().to_string()
             } else {

@@ -1,7 +1,9 @@
 //! `kafka-tool BROKERS create TOPIC PARTITIONS`
 //! `kafka-tool BROKERS produce TOPIC PARTITIONS FILE`: one message per line, line i to partition i % PARTITIONS
 //! `kafka-tool BROKERS count TOPIC`: reads every partition from the beginning to its end with a
-//!   plain BaseConsumer (the same client and poll loop sluice uses) and prints the count and the rate.
+//!   plain BaseConsumer and its poll loop (one message per `poll`), and prints the count and the rate.
+//! `kafka-tool BROKERS count-batch TOPIC`: the same with the reads sluice's runtime does: each
+//!   partition's own queue, 512 messages per call (librdkafka's batch API). The lower limit.
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -59,7 +61,8 @@ fn main() -> ExitCode {
             let file = std::io::BufReader::new(std::fs::File::open(&args[5]).expect("input file"));
             for (i, line) in file.lines().enumerate() {
                 let line = line.expect("a line");
-                let mut record = BaseRecord::<[u8], [u8]>::to(topic).payload(line.as_bytes()).partition(i as i32 % partitions);
+                let mut record =
+                    BaseRecord::<[u8], [u8]>::to(topic).payload(line.as_bytes()).partition(i as i32 % partitions);
                 loop {
                     match producer.send(record) {
                         Ok(()) => break,
@@ -100,6 +103,73 @@ fn main() -> ExitCode {
                     Some(Err(e)) => eprintln!("{e}"),
                     None => {}
                 }
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            println!("read {count} records ({bytes} bytes) in {seconds:.2}s");
+        }
+        "count-batch" => {
+            let consumer: BaseConsumer = client
+                .set("group.id", "sluice-bench-raw")
+                .set("enable.partition.eof", "true")
+                .set("enable.auto.commit", "false")
+                // The fetch settings of the sluice runtime (its consumer_config).
+                .set("fetch.queue.backoff.ms", "10")
+                .set("queued.max.messages.kbytes", "2048")
+                .set("fetch.max.bytes", "2097152")
+                .create()
+                .expect("consumer");
+            let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).expect("metadata");
+            let partitions = metadata.topics()[0].partitions().len();
+            let mut list = TopicPartitionList::new();
+            for p in 0..partitions {
+                list.add_partition_offset(topic, p as i32, Offset::Beginning).unwrap();
+            }
+            consumer.assign(&list).expect("assign");
+            let name = std::ffi::CString::new(topic.as_str()).unwrap();
+            let queues: Vec<*mut rdkafka::bindings::rd_kafka_queue_t> = (0..partitions)
+                .map(|p| unsafe {
+                    let q = rdkafka::bindings::rd_kafka_queue_get_partition(
+                        rdkafka::client::Client::native_ptr(consumer.client()),
+                        name.as_ptr(),
+                        p as i32,
+                    );
+                    rdkafka::bindings::rd_kafka_queue_forward(q, std::ptr::null_mut());
+                    q
+                })
+                .collect();
+            let started = Instant::now();
+            let (mut count, mut bytes) = (0u64, 0u64);
+            let mut done = vec![false; partitions];
+            let mut batch: Vec<*mut rdkafka::bindings::rd_kafka_message_t> = vec![std::ptr::null_mut(); 512];
+            while done.iter().any(|d| !d) {
+                let mut got = 0;
+                for (p, q) in queues.iter().enumerate() {
+                    if done[p] {
+                        continue;
+                    }
+                    let n = unsafe {
+                        rdkafka::bindings::rd_kafka_consume_batch_queue(*q, 0, batch.as_mut_ptr(), batch.len())
+                    };
+                    for m in batch.iter().take(n.max(0) as usize) {
+                        unsafe {
+                            if (**m).err == rdkafka::types::RDKafkaRespErr::RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                                done[p] = true;
+                            } else if (**m).err == rdkafka::types::RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR {
+                                count += 1;
+                                bytes += (**m).len as u64;
+                            }
+                            rdkafka::bindings::rd_kafka_message_destroy(*m);
+                        }
+                    }
+                    got += n.max(0);
+                }
+                consumer.poll(Duration::ZERO);
+                if got == 0 {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+            for q in queues {
+                unsafe { rdkafka::bindings::rd_kafka_queue_destroy(q) };
             }
             let seconds = started.elapsed().as_secs_f64();
             println!("read {count} records ({bytes} bytes) in {seconds:.2}s");
