@@ -19,8 +19,9 @@ pub enum Payload<'a> {
     Json(&'a [u8]),
     /// A line of text.
     Text(&'a [u8]),
-    /// A CSV row and the header row that names its columns.
-    Csv { row: &'a csv::ByteRecord, headers: &'a csv::ByteRecord },
+    /// A CSV row and the header row that names its columns; `message` is the row's
+    /// bytes as they arrived when the source keeps them (a Kafka message), for dead letters.
+    Csv { row: &'a csv::ByteRecord, headers: &'a csv::ByteRecord, message: Option<&'a [u8]> },
 }
 
 /// Where a record came from: enough to find it again and to dead-letter it.
@@ -38,8 +39,9 @@ impl RawRecord<'_> {
     /// The raw bytes, as a dead letter carries them.
     pub fn raw_bytes(&self) -> Vec<u8> {
         match &self.payload {
-            Payload::Json(bytes) | Payload::Text(bytes) => bytes.to_vec(),
-            Payload::Csv { row, .. } => {
+            Payload::Json(bytes) | Payload::Text(bytes) | Payload::Csv { message: Some(bytes), .. } => bytes.to_vec(),
+            // A row of a CSV file: the file's reader keeps the fields, not the line.
+            Payload::Csv { row, message: None, .. } => {
                 let mut writer = csv::Writer::from_writer(Vec::new());
                 let _ = writer.write_byte_record(row);
                 let mut bytes = writer.into_inner().unwrap_or_default();
@@ -68,7 +70,7 @@ fn json<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
 pub fn decode_ref<'a, T: serde::Deserialize<'a>>(raw: &RawRecord<'a>) -> Result<T, Fault> {
     let result = match &raw.payload {
         Payload::Json(bytes) => json(bytes),
-        Payload::Csv { row, headers } => row.deserialize::<T>(Some(headers)).map_err(|e| e.to_string()),
+        Payload::Csv { row, headers, .. } => row.deserialize::<T>(Some(headers)).map_err(|e| e.to_string()),
         Payload::Text(_) => Err("internal error: text records are decoded without borrowing".to_string()),
     };
     result.map_err(|message| Fault { stage: "decode", message })
@@ -82,7 +84,7 @@ pub fn decode<T: DeserializeOwned>(raw: &RawRecord<'_>) -> Result<T, Fault> {
             Ok(line) => serde_json::from_value::<T>(serde_json::json!({ "line": line })).map_err(|e| e.to_string()),
             Err(e) => Err(format!("invalid UTF-8: {e}")),
         },
-        Payload::Csv { row, headers } => row.deserialize::<T>(Some(headers)).map_err(|e| e.to_string()),
+        Payload::Csv { row, headers, .. } => row.deserialize::<T>(Some(headers)).map_err(|e| e.to_string()),
     };
     result.map_err(|message| Fault { stage: "decode", message })
 }

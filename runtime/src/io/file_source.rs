@@ -124,7 +124,7 @@ impl FileSource {
                     continue;
                 }
                 return Ok(Some(RawRecord {
-                    payload: Payload::Csv { row: &self.row, headers: &self.headers },
+                    payload: Payload::Csv { row: &self.row, headers: &self.headers, message: None },
                     topic: &self.path,
                     partition: 0,
                     offset: self.line_number,

@@ -318,7 +318,9 @@ fn partitions_of<C: rdkafka::consumer::ConsumerContext>(
     Ok(ids)
 }
 
-fn consumer_config(client: &ClientConfig, group: &str) -> ClientConfig {
+/// A consumer's settings; `partitions` is how many partitions it reads, each from
+/// its own queue, so that the prefetch is sized per partition.
+fn consumer_config(client: &ClientConfig, group: &str, partitions: usize) -> ClientConfig {
     let mut config = client.clone();
     for (key, value) in [
         ("group.id", group),
@@ -332,13 +334,18 @@ fn consumer_config(client: &ClientConfig, group: &str) -> ClientConfig {
         // local queue was full; a pipeline drains it in milliseconds. Measured: 7 s -> 1.3 s
         // for 1M records from nisshi (docs/benchmarks.md).
         ("fetch.queue.backoff.ms", "10"),
-        // Prefetch a few MB, not librdkafka's 64 MB: the same throughput here, a third of the memory.
-        ("queued.max.messages.kbytes", "2048"),
         ("fetch.max.bytes", "2097152"),
     ] {
         if config.get(key).is_none() || key == "group.id" || key == "enable.partition.eof" {
             config.set(key, value);
         }
+    }
+    // Prefetch a few MB in all, not librdkafka's 64 MB per queue: the same throughput
+    // here, a third of the memory. With a queue per partition the limit is per partition:
+    // 4 MB of payload over the partitions, at least 256 KB and at most 2 MB each.
+    if config.get("queued.max.messages.kbytes").is_none() {
+        let per_partition = (4096 / partitions.max(1)).clamp(256, 2048);
+        config.set("queued.max.messages.kbytes", per_partition.to_string());
     }
     config
 }
@@ -390,7 +397,7 @@ fn message_payload<'a>(
                 Ok(false) => Some(Fault::new("an empty CSV message").at("decode")),
                 Err(e) => Some(Fault::new(format!("bad CSV: {e}")).at("decode")),
             };
-            (Payload::Csv { row, headers }, fault)
+            (Payload::Csv { row, headers, message: Some(bytes) }, fault)
         }
         _ => (Payload::Json(bytes), None),
     }
@@ -435,7 +442,8 @@ impl TableInput {
         client: &ClientConfig,
         brokers: &str,
     ) -> Result<(TableInput, usize), Failure> {
-        let config = consumer_config(client, &format!("sluice-table-{}", info.name));
+        // A table is read through the consumer's own queue: one queue, whatever its partitions.
+        let config = consumer_config(client, &format!("sluice-table-{}", info.name), 1);
         let consumer: BaseConsumer = config.create().map_err(|e| Failure::Fatal(client_error("consumer", &e)))?;
         let partitions = partitions_of(&consumer, topic, brokers)?;
         let mut list = TopicPartitionList::new();
@@ -733,6 +741,8 @@ fn attempt<P: Pipeline>(
     // Inputs: every partition of every topic of every Kafka stream source.
     let progress = std::io::stderr().is_terminal() && !config.quiet;
     let mut inputs: Vec<TopicInput> = Vec::new();
+    // Topics' partitions are looked up before their consumers exist (their prefetch depends on it).
+    let metadata: BaseConsumer = client.create().map_err(|e| Failure::Fatal(client_error("metadata client", &e)))?;
     for (index, source) in info.sources.iter().enumerate() {
         let SourceKind::Kafka { topics, .. } = source.kind else { continue };
         if source.table || !config.reads_kafka(info, index) {
@@ -745,14 +755,14 @@ fn attempt<P: Pipeline>(
                     "topic `{topic}` is read twice; read it once and share the stream"
                 )));
             }
-            let mut settings = consumer_config(&client, &group);
+            let ids = partitions_of(&metadata, &topic, &brokers)?;
+            let mut settings = consumer_config(&client, &group, ids.len());
             if progress && settings.get("statistics.interval.ms").is_none() {
                 settings.set("statistics.interval.ms", "1000");
             }
             let consumer: Consumer_ = settings
                 .create_with_context(LagWatch::default())
                 .map_err(|e| Failure::Fatal(client_error("consumer", &e)))?;
-            let ids = partitions_of(&consumer, &topic, &brokers)?;
             if ids.iter().enumerate().any(|(i, id)| *id != i as i32) || ids.len() >= 1 << PARTITION_BITS {
                 return Err(Failure::Fatal(format!("topic `{topic}` has partition ids this version cannot track")));
             }
@@ -795,9 +805,10 @@ fn attempt<P: Pipeline>(
     for (i, sink) in info.sinks.iter().enumerate() {
         if let (true, SinkKind::Kafka { topic, .. }) = (config.writes_kafka(info, i), sink.kind) {
             let topic = topic.resolve().map_err(|e| format!("sink `{}`: {e}", sink.name))?;
-            partitions_of(&inputs[0].consumer, &topic, &brokers)?;
+            partitions_of(&metadata, &topic, &brokers)?;
         }
     }
+    drop(metadata);
     let transactional = output.as_ref().is_some_and(|o| o.transactional.is_some());
     if transactional {
         // A transaction lives one checkpoint interval; the broker aborts it after transaction.timeout.ms.
@@ -1349,10 +1360,23 @@ fn attempt<P: Pipeline>(
 
 #[cfg(test)]
 mod tests {
-    use super::alignment_change;
+    use super::{alignment_change, message_payload};
+    use crate::io::{Format, RawRecord};
 
     #[test]
-    fn alignment_pauses_past_the_drift_and_resumes_within_half_of_it() {
+    fn a_csv_message_is_dead_lettered_with_its_bytes_as_they_arrived() {
+        // Re-encoding the parsed row would drop the quotes and the spaces.
+        let message = b"u1, \"/home\" ,x";
+        let headers = csv::ByteRecord::from(vec!["user_id", "url", "bytes"]);
+        let mut row = csv::ByteRecord::new();
+        let (payload, fault) = message_payload(Format::Csv, message, &mut row, &headers);
+        assert!(fault.is_none());
+        let raw = RawRecord { payload, topic: "t", partition: 0, offset: 7 };
+        assert_eq!(raw.raw_bytes(), message.to_vec());
+    }
+
+    #[test]
+    fn alignment_holds_back_past_the_drift_and_reads_again_within_half_of_it() {
         assert_eq!(alignment_change(false, 30_001, 30_000), Some(true));
         assert_eq!(alignment_change(false, 30_000, 30_000), None);
         assert_eq!(alignment_change(true, 20_000, 30_000), None, "still too far ahead to resume");
