@@ -164,16 +164,23 @@ impl KafkaOutput {
 /// Waits until `producer` has no message in flight, serving its delivery
 /// reports. rdkafka's `flush` (also run inside `commit_transaction`) serves
 /// them in 100 ms waits once a message is in flight, which cost every
-/// checkpoint about 100 ms of wall time (measured); this waits 1 ms at a time.
+/// checkpoint about 100 ms of wall time (measured); this checks every 0.5 ms.
+/// It sleeps between checks rather than polling with a timeout: rdkafka's poll
+/// spins on the clock for the last millisecond of its timeout (its deadline is
+/// passed to librdkafka in whole milliseconds), which made each checkpoint cost
+/// milliseconds of CPU (measured with perf).
 fn drain(producer: &Producer_, timeout: Duration) -> Result<(), String> {
     let deadline = std::time::Instant::now() + timeout;
-    while producer.in_flight_count() > 0 {
+    loop {
+        // A zero-time flush sends what `linger.ms` still holds back, without waiting.
+        let _ = producer.flush(Duration::ZERO);
+        producer.poll(Duration::ZERO);
+        if producer.in_flight_count() == 0 {
+            return Ok(());
+        }
         if std::time::Instant::now() >= deadline {
             return Err(format!("{} messages still in flight after {timeout:?}", producer.in_flight_count()));
         }
-        // A zero-time flush sends what `linger.ms` still holds back, without waiting.
-        let _ = producer.flush(Duration::ZERO);
-        producer.poll(Duration::from_millis(1));
+        std::thread::sleep(Duration::from_micros(500));
     }
-    Ok(())
 }
