@@ -492,6 +492,14 @@ impl TableInput {
     }
 }
 
+/// Where a partition with no checkpointed or committed offset starts: at `start`,
+/// except a partition the checkpoint lacks while it has others of the topic. That
+/// one was added to the topic since, so all its records are new to the program (as
+/// in Flink); `start: latest` would skip those written before the restart.
+fn reads_from_earliest(start: Start, topic_checkpointed: bool) -> bool {
+    start == Start::Earliest || topic_checkpointed
+}
+
 /// Watermark alignment (as Flink's): a partition whose largest event time runs
 /// more than `drift` ahead of the slowest active input is held back (not read),
 /// and read again once it is within half of that. Without it, the window state of a run grows
@@ -1070,6 +1078,8 @@ fn attempt<P: Pipeline>(
             SourceKind::Kafka { start, .. } => start,
             _ => Start::Earliest,
         };
+        let topic_checkpointed =
+            checkpoint.as_ref().is_some_and(|c| c.offsets.iter().any(|o| o.topic == input.reader.topic));
         let mut assignment = TopicPartitionList::new();
         for (p, state) in input.reader.partitions.iter_mut().enumerate() {
             let p = p as i32;
@@ -1089,7 +1099,7 @@ fn attempt<P: Pipeline>(
                         input.consumer.fetch_watermarks(&input.reader.topic, p, CALL_TIMEOUT).map_err(|e| {
                             Failure::Retry(format!("cannot read the offsets of `{}`: {e}", input.reader.topic))
                         })?;
-                    if start == Start::Earliest {
+                    if reads_from_earliest(start, topic_checkpointed) {
                         low
                     } else {
                         high
@@ -1360,8 +1370,16 @@ fn attempt<P: Pipeline>(
 
 #[cfg(test)]
 mod tests {
-    use super::{alignment_change, message_payload};
+    use super::{alignment_change, message_payload, reads_from_earliest};
+    use crate::config::Start;
     use crate::io::{Format, RawRecord};
+
+    #[test]
+    fn a_partition_added_since_the_checkpoint_is_read_from_its_start() {
+        assert!(reads_from_earliest(Start::Earliest, false));
+        assert!(!reads_from_earliest(Start::Latest, false), "a first run, or a topic new to the checkpoint");
+        assert!(reads_from_earliest(Start::Latest, true), "a partition added to a checkpointed topic");
+    }
 
     #[test]
     fn a_csv_message_is_dead_lettered_with_its_bytes_as_they_arrived() {
