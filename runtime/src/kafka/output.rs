@@ -174,8 +174,17 @@ fn drain(producer: &Producer_, timeout: Duration) -> Result<(), String> {
     loop {
         // A zero-time flush sends what `linger.ms` still holds back, without waiting.
         let _ = producer.flush(Duration::ZERO);
-        producer.poll(Duration::ZERO);
-        if producer.in_flight_count() == 0 {
+        // One poll serves one batch of delivery reports: poll while they keep coming.
+        let mut in_flight = producer.in_flight_count();
+        while in_flight > 0 {
+            producer.poll(Duration::ZERO);
+            let now = producer.in_flight_count();
+            if now >= in_flight {
+                break;
+            }
+            in_flight = now;
+        }
+        if in_flight == 0 {
             return Ok(());
         }
         if std::time::Instant::now() >= deadline {

@@ -10,7 +10,7 @@
 //! marker tells a restarted process which of the last two checkpoint files is
 //! valid. The protocol and the crash points it covers are in docs/delivery.md.
 
-use super::queue::{Batch, PartitionQueue, Polled};
+use super::queue::{Polled, SplitConsumer};
 use super::{client_config, client_error, KafkaOutput};
 use crate::checkpoint::{Checkpoint, CheckpointStore, PartitionOffset};
 use crate::config::{Config, Delivery, ProgramInfo, SinkKind, SourceKind, Start};
@@ -109,12 +109,9 @@ impl rdkafka::consumer::ConsumerContext for LagWatch {}
 type Consumer_ = BaseConsumer<LagWatch>;
 
 struct TopicInput {
-    /// Each partition's own queue, by partition id (filled after `assign`).
-    /// Declared before `consumer`: queues and polled messages are dropped first.
-    queues: Vec<PartitionQueue>,
-    batch: Batch,
+    /// The topic's consumer, each partition read from its own queue.
+    split: SplitConsumer<LagWatch>,
     reader: TopicReader,
-    consumer: Consumer_,
 }
 
 /// What turns a topic's messages into records.
@@ -133,6 +130,10 @@ struct TopicReader {
 impl TopicInput {
     fn partition_id(index: usize, partition: i32) -> u64 {
         ((index as u64) << PARTITION_BITS) | partition as u64
+    }
+
+    fn consumer(&self) -> &Consumer_ {
+        self.split.consumer()
     }
 }
 
@@ -340,9 +341,10 @@ fn consumer_config(client: &ClientConfig, group: &str, partitions: usize) -> Cli
             config.set(key, value);
         }
     }
-    // Prefetch a few MB in all, not librdkafka's 64 MB per queue: the same throughput
-    // here, a third of the memory. With a queue per partition the limit is per partition:
-    // 4 MB of payload over the partitions, at least 256 KB and at most 2 MB each.
+    // Prefetch a few MB, not librdkafka's 64 MB per queue: the same throughput here, a
+    // third of the memory. With a queue per partition the limit is per partition: 4 MB
+    // of payload shared among the partitions, but at least 256 KB and at most 2 MB each
+    // (so more than 4 MB in all above 16 partitions; each may also overshoot by one fetch).
     if config.get("queued.max.messages.kbytes").is_none() {
         let per_partition = (4096 / partitions.max(1)).clamp(256, 2048);
         config.set("queued.max.messages.kbytes", per_partition.to_string());
@@ -659,7 +661,7 @@ impl Epochs<'_> {
                     .map_err(|e| Failure::Fatal(e.to_string()))?;
                 let metadata = inputs
                     .first()
-                    .and_then(|i| i.consumer.group_metadata())
+                    .and_then(|i| i.consumer().group_metadata())
                     .ok_or_else(|| Failure::Fatal("internal error: no consumer group metadata".to_string()))?;
                 producer
                     .send_offsets_to_transaction(&list, &metadata, CALL_TIMEOUT)
@@ -706,7 +708,7 @@ impl Epochs<'_> {
                 }
                 // For monitoring (lag tools); the checkpoint (or the database) is what a restart reads.
                 if let Some(input) = inputs.first() {
-                    if let Err(e) = input.consumer.commit(&list, CommitMode::Async) {
+                    if let Err(e) = input.consumer().commit(&list, CommitMode::Async) {
                         tracing::warn!(error = %e, "could not commit offsets to the consumer group");
                     }
                 }
@@ -775,11 +777,13 @@ fn attempt<P: Pipeline>(
                 return Err(Failure::Fatal(format!("topic `{topic}` has partition ids this version cannot track")));
             }
             let now = Instant::now();
+            // Each partition read from its own queue, in batches (see kafka/queue.rs);
+            // split before `assign`, so that no message reaches the shared queue.
+            let split = SplitConsumer::new(consumer, &topic, ids.len(), BATCH, std::thread::current())
+                .map_err(Failure::Retry)?;
             let topic_index = inputs.len();
             inputs.push(TopicInput {
-                queues: Vec::new(),
-                batch: Batch::new(BATCH),
-                consumer,
+                split,
                 reader: TopicReader {
                     index: topic_index,
                     source: index,
@@ -895,7 +899,7 @@ fn attempt<P: Pipeline>(
                 *database_epoch.borrow_mut() = found;
                 Ok(epoch)
             }
-            None => committed_epoch(&inputs[0].consumer, &marker),
+            None => committed_epoch(inputs[0].consumer(), &marker),
         };
         // A transaction's offsets can become visible a moment after its commit returned
         // (measured on nisshi right after a previous run ended): wait for the epoch this
@@ -1068,7 +1072,7 @@ fn attempt<P: Pipeline>(
             wanted.add_partition(&input.reader.topic, p as i32);
         }
         let group_offsets = if checkpoint.is_none() {
-            Some(input.consumer.committed_offsets(wanted, CALL_TIMEOUT).map_err(|e| {
+            Some(input.consumer().committed_offsets(wanted, CALL_TIMEOUT).map_err(|e| {
                 Failure::Retry(format!("cannot read the committed offsets of `{}`: {e}", input.reader.topic))
             })?)
         } else {
@@ -1096,7 +1100,7 @@ fn attempt<P: Pipeline>(
                 Some(n) if n >= 0 => n,
                 _ => {
                     let (low, high) =
-                        input.consumer.fetch_watermarks(&input.reader.topic, p, CALL_TIMEOUT).map_err(|e| {
+                        input.split.consumer().fetch_watermarks(&input.reader.topic, p, CALL_TIMEOUT).map_err(|e| {
                             Failure::Retry(format!("cannot read the offsets of `{}`: {e}", input.reader.topic))
                         })?;
                     if reads_from_earliest(start, topic_checkpointed) {
@@ -1110,18 +1114,9 @@ fn attempt<P: Pipeline>(
             assignment.add_partition_offset(&input.reader.topic, p, Offset::Offset(next)).map_err(|e| e.to_string())?;
         }
         input
-            .consumer
+            .consumer()
             .assign(&assignment)
             .map_err(|e| Failure::Retry(format!("cannot assign `{}`: {e}", input.reader.topic)))?;
-        // Each partition read from its own queue, in batches (see kafka/queue.rs).
-        let waker = std::thread::current();
-        input.queues = (0..input.reader.partitions.len() as i32)
-            .map(|p| {
-                PartitionQueue::split(&input.consumer, &input.reader.topic, p, waker.clone()).ok_or_else(|| {
-                    Failure::Retry(format!("cannot read partition {p} of `{}` on its own", input.reader.topic))
-                })
-            })
-            .collect::<Result<_, _>>()?;
     }
 
     // Stream sources swapped for files: read alongside the topics, resumed at the checkpoint's line.
@@ -1184,11 +1179,10 @@ fn attempt<P: Pipeline>(
     loop {
         let mut polled = 0usize;
         for input in inputs.iter_mut() {
-            let TopicInput { queues, batch, reader, consumer } = input;
-            // Messages fetched before the partitions got their own queues, and events
-            // (errors; statistics for the progress line). Emptied before the partition
-            // queues, whose messages come after these.
-            while let Some(polled_message) = consumer.poll(Duration::ZERO) {
+            let TopicInput { split, reader } = input;
+            // Events: errors, statistics for the progress line. The partitions' messages
+            // are on their own queues; one that came here anyway is processed all the same.
+            while let Some(polled_message) = split.consumer().poll(Duration::ZERO) {
                 match polled_message {
                     Ok(message) => {
                         polled += 1;
@@ -1196,7 +1190,9 @@ fn attempt<P: Pipeline>(
                         let message = (message.partition(), message.offset(), payload);
                         reader.on_message(info, &mut pipeline, &mut counters, max_bytes, message)?;
                     }
-                    Err(KafkaError::PartitionEOF(p)) => reader.on_end(consumer, &mut pipeline, config.until_end, p)?,
+                    Err(KafkaError::PartitionEOF(p)) => {
+                        reader.on_end(split.consumer(), &mut pipeline, config.until_end, p)?
+                    }
                     Err(e) => {
                         // The broker is down or restarting: librdkafka reconnects; say so now and then.
                         if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
@@ -1208,12 +1204,12 @@ fn attempt<P: Pipeline>(
                 }
             }
             // One batch from each partition in turn, so that they advance together.
-            for (p, queue) in queues.iter().enumerate() {
-                if reader.partitions[p].done || reader.partitions[p].held_back || queue.poll(batch) == 0 {
+            for p in 0..reader.partitions.len() {
+                if reader.partitions[p].done || reader.partitions[p].held_back || split.poll(p) == 0 {
                     continue;
                 }
                 let mut i = 0;
-                while let Some(item) = batch.get(i) {
+                while let Some(item) = split.get(i) {
                     i += 1;
                     match item {
                         Polled::Message { partition, offset, payload } => {
@@ -1227,7 +1223,7 @@ fn attempt<P: Pipeline>(
                             )?;
                         }
                         Polled::End { partition } => {
-                            reader.on_end(consumer, &mut pipeline, config.until_end, partition)?
+                            reader.on_end(split.consumer(), &mut pipeline, config.until_end, partition)?
                         }
                         Polled::Error(e) => {
                             if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
@@ -1237,7 +1233,7 @@ fn attempt<P: Pipeline>(
                         }
                     }
                 }
-                batch.clear();
+                split.release();
             }
         }
         for file in &mut files {
@@ -1267,12 +1263,13 @@ fn attempt<P: Pipeline>(
                 if table.poll(info, &mut pipeline, Duration::ZERO, &mut counters)?.is_none() {
                     break;
                 }
+                polled += 1;
             }
         }
         if polled == 0 {
             // Nothing to read: wait until a partition queue gets a message (its callback
             // unparks this thread), for events at most 100 ms; table updates do not wake
-            // it, so with tables for 5 ms.
+            // it, so with tables for 5 ms (a busy table counts as something read).
             std::thread::park_timeout(Duration::from_millis(if tables.is_empty() { 100 } else { 5 }));
         }
 
@@ -1332,7 +1329,7 @@ fn attempt<P: Pipeline>(
             let read: u64 = counters.read.iter().sum();
             let rate = read as f64 / started.elapsed().as_secs_f64().max(1e-9);
             let lags: Vec<Option<i64>> =
-                inputs.iter().map(|i| i.consumer.context().lag(&i.reader.partitions)).collect();
+                inputs.iter().map(|i| i.consumer().context().lag(&i.reader.partitions)).collect();
             let lag = if lags.iter().all(Option::is_some) {
                 lags.iter().flatten().sum::<i64>().to_string()
             } else {
