@@ -35,6 +35,32 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
     }
 }
 
+/// A consumer with the runtime's fetch settings plus `settings`, and the topic's partition count.
+fn counting_consumer(client: &mut ClientConfig, topic: &str, settings: &[(&str, &str)]) -> (BaseConsumer, usize) {
+    client
+        .set("group.id", "sluice-bench-raw")
+        .set("enable.partition.eof", "true")
+        .set("enable.auto.commit", "false")
+        // The same fetch setting the sluice runtime uses (see its consumer_config).
+        .set("fetch.queue.backoff.ms", "10");
+    for (key, value) in settings {
+        client.set(*key, *value);
+    }
+    let consumer: BaseConsumer = client.create().expect("consumer");
+    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).expect("metadata");
+    let partitions = metadata.topics()[0].partitions().len();
+    (consumer, partitions)
+}
+
+/// Assigns every partition of `topic`, from its beginning.
+fn assign_from_start(consumer: &BaseConsumer, topic: &str, partitions: usize) {
+    let mut list = TopicPartitionList::new();
+    for p in 0..partitions {
+        list.add_partition_offset(topic, p as i32, Offset::Beginning).unwrap();
+    }
+    consumer.assign(&list).expect("assign");
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 4 {
@@ -76,21 +102,8 @@ fn main() -> ExitCode {
             producer.flush(Duration::from_secs(300)).expect("flush");
         }
         "count" => {
-            let consumer: BaseConsumer = client
-                .set("group.id", "sluice-bench-raw")
-                .set("enable.partition.eof", "true")
-                .set("enable.auto.commit", "false")
-                // The same fetch setting the sluice runtime uses (see its consumer_config).
-                .set("fetch.queue.backoff.ms", "10")
-                .create()
-                .expect("consumer");
-            let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).expect("metadata");
-            let partitions = metadata.topics()[0].partitions().len();
-            let mut list = TopicPartitionList::new();
-            for p in 0..partitions {
-                list.add_partition_offset(topic, p as i32, Offset::Beginning).unwrap();
-            }
-            consumer.assign(&list).expect("assign");
+            let (consumer, partitions) = counting_consumer(&mut client, topic, &[]);
+            assign_from_start(&consumer, topic, partitions);
             let started = Instant::now();
             let (mut count, mut bytes, mut ended) = (0u64, 0u64, 0);
             while ended < partitions {
@@ -108,23 +121,9 @@ fn main() -> ExitCode {
             println!("read {count} records ({bytes} bytes) in {seconds:.2}s");
         }
         "count-batch" => {
-            let consumer: BaseConsumer = client
-                .set("group.id", "sluice-bench-raw")
-                .set("enable.partition.eof", "true")
-                .set("enable.auto.commit", "false")
-                // The fetch settings of the sluice runtime (its consumer_config).
-                .set("fetch.queue.backoff.ms", "10")
-                .set("queued.max.messages.kbytes", "2048")
-                .set("fetch.max.bytes", "2097152")
-                .create()
-                .expect("consumer");
-            let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).expect("metadata");
-            let partitions = metadata.topics()[0].partitions().len();
-            let mut list = TopicPartitionList::new();
-            for p in 0..partitions {
-                list.add_partition_offset(topic, p as i32, Offset::Beginning).unwrap();
-            }
-            consumer.assign(&list).expect("assign");
+            // The runtime's prefetch for 4 partitions: 4 MB over them (its consumer_config).
+            let settings = [("queued.max.messages.kbytes", "1024"), ("fetch.max.bytes", "2097152")];
+            let (consumer, partitions) = counting_consumer(&mut client, topic, &settings);
             let name = std::ffi::CString::new(topic.as_str()).unwrap();
             let queues: Vec<*mut rdkafka::bindings::rd_kafka_queue_t> = (0..partitions)
                 .map(|p| unsafe {
@@ -137,6 +136,8 @@ fn main() -> ExitCode {
                     q
                 })
                 .collect();
+            // Split before assigning, as the runtime does, so that no message lands on the shared queue.
+            assign_from_start(&consumer, topic, partitions);
             let started = Instant::now();
             let (mut count, mut bytes) = (0u64, 0u64);
             let mut done = vec![false; partitions];
