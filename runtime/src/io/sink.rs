@@ -441,11 +441,44 @@ impl<T: Serialize> RecordSink<T> {
                 Error::Fatal(format!("sink `{}`: cannot move output into `{}`: {e}", self.name, path.display()))
             })?;
         }
+        // A run's files replace an earlier run's: rolled files of an earlier, longer run
+        // (`<stem>-r<n>.parquet` past this run's last) would otherwise read as this run's.
+        if let (None, Some(((_, first), published))) = (&self.epochs, files.split_first()) {
+            let kept: Vec<&Path> = published.iter().map(|(_, path)| path.as_path()).collect();
+            remove_stale_rolls(first, &kept)
+                .map_err(|e| Error::Fatal(format!("sink `{}`: cannot remove an earlier run's file: {e}", self.name)))?;
+        }
         if let Some(dir) = files.last().and_then(|(_, path)| path.parent()).filter(|d| !d.as_os_str().is_empty()) {
             crate::checkpoint::sync_dir(dir).map_err(|e| Error::Fatal(format!("sink `{}`: {e}", self.name)))?;
         }
         Ok(())
     }
+}
+
+/// Removes the files `<stem>-r<n>.parquet` beside `first` (`<stem>.parquet`, the
+/// first file of a run) that are not among `kept`: rolled files of an earlier run.
+fn remove_stale_rolls(first: &Path, kept: &[&Path]) -> std::io::Result<()> {
+    if first.extension().is_none_or(|e| e != "parquet") {
+        return Ok(());
+    }
+    let Some(stem) = first.file_stem().map(|s| s.to_string_lossy().into_owned()) else { return Ok(()) };
+    let dir = match first.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let prefix = format!("{stem}-r");
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(number) = name.strip_prefix(&prefix).and_then(|rest| rest.strip_suffix(".parquet")) else {
+            continue;
+        };
+        let rolled = !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit());
+        if rolled && !kept.iter().any(|k| k.file_name() == Some(entry.file_name().as_os_str())) {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
 }
 
 fn extension(format: Format) -> &'static str {
@@ -545,6 +578,25 @@ impl<T> Drop for RecordSink<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_removes_the_rolled_files_an_earlier_longer_run_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let touch = |name: &str| std::fs::write(dir.path().join(name), name).unwrap();
+        for name in ["x.parquet", "x-r1.parquet", "x-r2.parquet", "x-r10.parquet", "x-rb.parquet", "y-r1.parquet"] {
+            touch(name);
+        }
+        touch("x-r3.jsonl");
+        let first = dir.path().join("x.parquet");
+        let second = dir.path().join("x-r1.parquet");
+        remove_stale_rolls(&first, &[second.as_path()]).unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["x-r1.parquet", "x-r3.jsonl", "x-rb.parquet", "x.parquet", "y-r1.parquet"]);
+    }
 
     #[test]
     fn a_restart_publishes_committed_epochs_and_removes_the_rest() {
