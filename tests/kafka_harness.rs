@@ -49,19 +49,28 @@ impl Broker {
     }
 
     fn start_with(storage: &str) -> Broker {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut broker = Broker {
-            child: None,
-            address: format!("127.0.0.1:{port}"),
-            port,
-            storage: storage.to_string(),
-            dir: tempfile::tempdir().unwrap(),
-        };
-        broker.launch();
-        broker
+        // A port found free can be taken before the broker binds it (by another test's
+        // broker, say): then this broker exits, and another free port is tried.
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let mut broker = Broker {
+                child: None,
+                address: format!("127.0.0.1:{port}"),
+                port,
+                storage: storage.to_string(),
+                dir: tempfile::tempdir().unwrap(),
+            };
+            if broker.launch() {
+                return broker;
+            }
+        }
+        panic!("the broker exited five times at start: is the port range exhausted?");
     }
 
-    fn launch(&mut self) {
+    /// Starts the broker and waits until it accepts connections; false if it exited
+    /// instead (its port was taken). It must still run a moment after it answers: the
+    /// answer may have come from whoever took the port.
+    fn launch(&mut self) -> bool {
         let url = format!("tcp://127.0.0.1:{}", self.port);
         let log = std::fs::File::create(self.dir.path().join("broker.log")).unwrap();
         let child = Command::new(nisshi())
@@ -73,8 +82,12 @@ impl Broker {
             .spawn()
             .expect("cannot start nisshi");
         self.child = Some(child);
+        let exited = |broker: &mut Broker| broker.child.as_mut().is_some_and(|c| !matches!(c.try_wait(), Ok(None)));
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(&self.address).is_err() {
+            if exited(self) {
+                return false;
+            }
             assert!(
                 Instant::now() < deadline,
                 "the broker did not start; see its log in {}",
@@ -82,6 +95,8 @@ impl Broker {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+        std::thread::sleep(Duration::from_millis(200));
+        !exited(self)
     }
 
     /// A handle on a broker started elsewhere (for a producer thread); dropping it stops nothing.
@@ -124,7 +139,7 @@ impl Broker {
     /// Starts the broker again on the same port and storage (after `kill`).
     pub fn restart(&mut self) {
         self.kill();
-        self.launch();
+        assert!(self.launch(), "the broker exited on restart; see its log in {}", self.dir.path().display());
     }
 
     fn client(&self) -> ClientConfig {

@@ -14,11 +14,19 @@ pub struct Postgres {
 
 impl Postgres {
     pub fn start() -> Postgres {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let output = Command::new(workspace_root().join("scripts/postgres.sh"))
-            .args(["start", &port.to_string()])
-            .output()
-            .expect("run scripts/postgres.sh");
+        // A port found free can be taken before the server binds it: then another is tried.
+        let mut attempts = 0;
+        let output = loop {
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let output = Command::new(workspace_root().join("scripts/postgres.sh"))
+                .args(["start", &port.to_string()])
+                .output()
+                .expect("run scripts/postgres.sh");
+            attempts += 1;
+            if output.status.success() || attempts == 3 {
+                break output;
+            }
+        };
         assert!(
             output.status.success(),
             "PostgreSQL did not start (install it with `scripts/postgres.sh install`): {}",
