@@ -381,6 +381,46 @@ fn crash_test_at_least_once() {
 }
 
 #[test]
+fn a_second_signal_exits_at_once_without_waiting_for_the_final_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let binary = build_in(dir.path(), "w2_signals", &CRASH_PROGRAM.replace("DELIVERY", "exactly_once"));
+    let mut broker = Broker::start();
+    broker.create_topic("clicks", 4);
+    broker.create_topic("counts", 2);
+    broker.produce_from(&(0..2_000).map(click).collect::<Vec<_>>());
+    let log_path = dir.path().join("pipeline.log");
+    let mut pipeline = Command::new(&binary)
+        .args(["--brokers", &broker.address, "--idle-timeout", "1h", "--checkpoint-dir"])
+        .arg(dir.path().join("checkpoints"))
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    // With the broker gone the final checkpoint cannot commit: the first signal waits for it.
+    broker.kill();
+    let pid = pipeline.id().to_string();
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(
+        pipeline.try_wait().unwrap().is_none(),
+        "the first SIGINT did not wait for the final checkpoint:\n{}",
+        log()
+    );
+    assert!(log().contains("a second signal exits at once"), "the first SIGINT was not announced:\n{}", log());
+    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let status = loop {
+        if let Some(status) = pipeline.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "the second SIGINT did not end the run at once");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130), "exit status 128 + SIGINT, as a shell reports it:\n{}", log());
+}
+
+#[test]
 fn the_pipeline_waits_through_a_broker_restart_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let binary = build_in(dir.path(), "w2_restart", &CRASH_PROGRAM.replace("DELIVERY", "exactly_once"));

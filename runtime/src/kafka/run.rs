@@ -213,8 +213,14 @@ pub fn run<P: Pipeline>(
 ) -> Result<(), String> {
     super::init_logs(config.quiet);
     let stop = Arc::new(AtomicBool::new(false));
+    // The first SIGTERM/SIGINT stops with a final checkpoint; a second one exits at once
+    // (128 + the signal, as the shell reports it), as a crash would: a restart resumes
+    // from the last committed checkpoint. The exit must be registered first: the first
+    // signal finds the flag unset, then sets it.
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|e| format!("cannot handle signals: {e}"))?;
+        signal_hook::flag::register_conditional_shutdown(signal, 128 + signal, Arc::clone(&stop))
+            .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
+            .map_err(|e| format!("cannot handle signals: {e}"))?;
     }
     let mut backoff = Duration::from_secs(1);
     let mut resumed = false;
@@ -1184,6 +1190,7 @@ fn attempt<P: Pipeline>(
     let mut last_progress = Instant::now();
     let mut last_warning: Option<Instant> = None;
     let max_bytes = config.max_record_bytes;
+    let mut announced_stop = false;
     loop {
         let mut polled = 0usize;
         for input in inputs.iter_mut() {
@@ -1315,6 +1322,13 @@ fn attempt<P: Pipeline>(
             && inputs.iter().all(|i| i.reader.partitions.iter().all(|p| p.done))
             && files.iter().all(|f| f.done);
         let stopping = stop.load(Ordering::Relaxed);
+        if stopping && !announced_stop {
+            announced_stop = true;
+            tracing::info!(
+                program = info.name,
+                "stopping: a final checkpoint (a second signal exits at once, without it)"
+            );
+        }
         if finished {
             tolerate(pipeline.on_end(), &mut counters)?;
         }
