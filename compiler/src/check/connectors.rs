@@ -343,6 +343,29 @@ impl Checker<'_> {
         self.sink_keys.insert(id, keys);
     }
 
+    /// A topic is read by one stream source, once: the run loop reads each topic once
+    /// and feeds its records to every pipeline that reads the source. (A table may
+    /// read a topic a stream also reads.) Names from `env(...)` are checked at start.
+    fn check_topic_read_once(&self, source: &Ident, topics: &[&OptionValue]) {
+        for value in topics {
+            let OptionValueKind::String(name) = &value.kind else { continue };
+            let earlier = self.stream_topics.borrow().get(name).cloned();
+            match earlier {
+                Some((span, reader)) => self.report(
+                    Diagnostic::error(Code::E0510, format!("topic `{name}` is read twice"))
+                        .with_primary(value.span, format!("read again by `{}`", source.node))
+                        .with_secondary(span, format!("read by `{reader}` first"))
+                        .with_help(
+                            "read it with one source and share it: several pipelines can read one source, or one named stream (a pipeline without `to`)",
+                        ),
+                ),
+                None => {
+                    self.stream_topics.borrow_mut().insert(name.clone(), (value.span, source.node.clone()));
+                }
+            }
+        }
+    }
+
     pub(super) fn check_sources(&mut self) {
         for item in &self.program.items {
             let Item::Source(source) = item else { continue };
@@ -367,12 +390,23 @@ impl Checker<'_> {
                 }
             };
             let common = ["format", "event_time", "key", "on_error", "table"];
+            let mut literal_topics: Vec<&OptionValue> = Vec::new();
             let (connector, set) = match source.connector.node.as_str() {
                 "kafka" => {
                     let mut allowed = vec!["topic", "topics", "start", "brokers"];
                     allowed.extend(common);
                     let set = self.option_set(&source.options, &allowed, "kafka", "source");
                     let mut topics = Vec::new();
+                    // Literal topic names and where they are, for the check that no topic is read twice.
+                    match (set.get("topic"), set.get("topics")) {
+                        (Some(topic), None) => literal_topics.push(&topic.value),
+                        (None, Some(list)) => {
+                            if let OptionValueKind::List(values) = &list.value.kind {
+                                literal_topics.extend(values);
+                            }
+                        }
+                        _ => {}
+                    }
                     match (set.get("topic"), set.get("topics")) {
                         (Some(topic), Some(list)) => self.report(
                             Diagnostic::error(Code::E0509, "a source takes `topic` or `topics`, not both")
@@ -467,6 +501,9 @@ impl Checker<'_> {
                 }
             });
             let table = set.get("table").and_then(|e| self.boolean(&e.value)).unwrap_or(false);
+            if !table {
+                self.check_topic_read_once(&source.name, &literal_topics);
+            }
             let id = SourceId(self.plan.sources.len());
             let on_error = match set.get("on_error") {
                 None => ErrorPolicy::Skip,

@@ -93,6 +93,8 @@ pub(crate) struct Checker<'a> {
     broken_sources: RefCell<HashSet<String>>,
     /// The field each table is joined on (a table has one index).
     table_keys: RefCell<HashMap<SourceId, (String, Span)>>,
+    /// Literal topics of stream sources: where each is first read, and by which source.
+    stream_topics: RefCell<HashMap<String, (Span, String)>>,
 }
 
 impl<'a> Checker<'a> {
@@ -117,6 +119,7 @@ impl<'a> Checker<'a> {
             bad_event_time: RefCell::new(HashSet::new()),
             broken_sources: RefCell::new(HashSet::new()),
             table_keys: RefCell::new(HashMap::new()),
+            stream_topics: RefCell::new(HashMap::new()),
         }
     }
 

@@ -166,6 +166,8 @@ codes! {
         "`event_time`, `key` and postgres `key` must name fields of the record.";
     E0509 = 509, "conflicting options",
         "The options contradict each other (for example both `topic` and `topics`, or `mode: upsert` without `key`).";
+    E0510 = 510, "topic read twice",
+        "Two stream sources (or one source's `topics`) read the same Kafka topic. A run reads each topic once; read it with one source, and let several pipelines read that source (or a named stream). A table may read a topic that a stream also reads.";
 
     // --- E06xx: extern fn ----------------------------------------------------
     E0601 = 601, "extern fn without a Rust file",
