@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # W2 from the broker with a checkpoint every 5 s and every 1 s, next to the
 # counting consumers, interleaved (raw, batch, 5 s, 1 s, raw, ...) so that the
-# machine's drift hits all three alike (docs/benchmarks.md, "From the broker").
+# machine's drift hits all four alike (docs/benchmarks.md, "From the broker").
 #
 #   ./examples/bench/kafka-intervals.sh [N]    N records (default 10,000,000) on 4 partitions
 #

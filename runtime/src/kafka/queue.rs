@@ -4,7 +4,7 @@
 //! Why not `BaseConsumer::poll`: it returns one message per call, and each call
 //! takes the queue's lock, reads the clock and allocates the message's event
 //! handle. Measured on 3M records from nisshi, counting them that way costs
-//! 2.3 CPU-s; reading each partition's queue in batches of 512 costs 0.8
+//! 2.4 CPU-s; reading each partition's queue in batches of 512 costs 0.7
 //! (docs/benchmarks.md). Separate queues also let the run loop choose which
 //! partition to read next (one batch from each in turn, none from a partition
 //! held back by watermark alignment) instead of taking whichever partition the

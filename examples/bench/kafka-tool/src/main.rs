@@ -64,7 +64,7 @@ fn assign_from_start(consumer: &BaseConsumer, topic: &str, partitions: usize) {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 4 {
-        eprintln!("usage: kafka-tool BROKERS create|produce|count TOPIC [PARTITIONS] [FILE]");
+        eprintln!("usage: kafka-tool BROKERS create|produce|count|count-batch TOPIC [PARTITIONS] [FILE]");
         return ExitCode::from(2);
     }
     let mut client = ClientConfig::new();
@@ -121,8 +121,12 @@ fn main() -> ExitCode {
             println!("read {count} records ({bytes} bytes) in {seconds:.2}s");
         }
         "count-batch" => {
-            // The runtime's prefetch for 4 partitions: 4 MB over them (its consumer_config).
-            let settings = [("queued.max.messages.kbytes", "1024"), ("fetch.max.bytes", "2097152")];
+            // The runtime's prefetch for 4 partitions: 4 MB and 20,000 messages over them (its consumer_config).
+            let settings = [
+                ("queued.max.messages.kbytes", "1024"),
+                ("queued.min.messages", "5000"),
+                ("fetch.max.bytes", "2097152"),
+            ];
             let (consumer, partitions) = counting_consumer(&mut client, topic, &settings);
             let name = std::ffi::CString::new(topic.as_str()).unwrap();
             let queues: Vec<*mut rdkafka::bindings::rd_kafka_queue_t> = (0..partitions)
