@@ -116,7 +116,15 @@ impl<'a> Checker<'a> {
         let mut inputs = Vec::new();
         let mut flows: Vec<(Flow, &ast::Ident)> = Vec::new();
         let mut broken = false;
-        for name in &pipeline.from {
+        for (index, name) in pipeline.from.iter().enumerate() {
+            if let Some(first) = pipeline.from[..index].iter().find(|earlier| earlier.node == name.node) {
+                self.report(
+                    Diagnostic::warning(Code::W0007, format!("`{}` is listed twice in this `from`", name.node))
+                        .with_primary(name.span, "listed again here")
+                        .with_secondary(first.span, "first listed here")
+                        .with_help("its records go through the pipeline once all the same: remove one, or name the input you meant"),
+                );
+            }
             match self.items.get(name.node.as_str()).copied() {
                 Some(ItemRef::Source(_)) => {
                     let source_id = self.source_ids[&name.node];

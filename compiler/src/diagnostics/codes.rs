@@ -190,6 +190,8 @@ codes! {
         "A pipeline without `to` is a named stream, but no pipeline reads it, so its work is never done.";
     W0006 = 6, "unused extern fn",
         "The extern fn is declared but never called.";
+    W0007 = 7, "input listed twice in one `from`",
+        "A `from` lists the same source or stream twice. Its records go through the pipeline once all the same (unlike a union of a stream with itself in Spark or Flink, which doubles it), so the second is redundant, or a typo for another input.";
 
     // --- E09xx: internal -----------------------------------------------------
     E0901 = 901, "internal compiler error",
