@@ -381,6 +381,68 @@ fn crash_test_at_least_once() {
 }
 
 #[test]
+fn until_end_stops_at_the_end_each_partition_had_at_start() {
+    // Each record takes a millisecond (a Rust function that sleeps), so the run is still
+    // reading the first records when more arrive; it must stop at the end it started with,
+    // not when it catches up with a topic that keeps growing.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("udf")).unwrap();
+    std::fs::write(
+        dir.path().join("udf/slow.rs"),
+        "pub fn slow(x: i64) -> i64 { std::thread::sleep(std::time::Duration::from_millis(1)); x }\n",
+    )
+    .unwrap();
+    let program = r#"
+schema Click { user_id: string, url: string, bytes: int, ts: timestamp }
+extern fn slow(x: int) -> int from "udf/slow.rs"
+source clicks: Click from kafka { topic: "clicks", event_time: ts }
+sink out to file { path: "out.jsonl" }
+pipeline copy { from clicks | select { user_id, bytes: slow(bytes) } | to out }
+"#;
+    let binary = build_in(dir.path(), "until_end_growing", program);
+    let broker = broker_with(&[("clicks", 4)]);
+    // Record i (to partition i % 4) has the user id `id<i>`.
+    let record = |i: usize| {
+        let time = sluice::Timestamp(BASE_MS + i as i64 * 7);
+        format!(r#"{{"user_id":"id{i}","url":"/p","bytes":{i},"ts":"{time}"}}"#).into_bytes()
+    };
+    const AT_START: usize = 2_000;
+    broker.produce_from(&(0..AT_START).map(record).collect::<Vec<_>>());
+    let out = dir.path().join("out.jsonl");
+    let mut pipeline = Command::new(&binary)
+        .args(["--brokers", &broker.address, "--quiet", "--until-end", "--checkpoint-dir"])
+        .arg(dir.path().join("checkpoints"))
+        .arg("--output")
+        .arg(format!("out={}", out.display()))
+        // A small prefetch (a few records per fetch), so that the records there at start are
+        // not all fetched at once: librdkafka's end-of-partition then comes only when a fetch
+        // finds nothing new, which a growing topic would put off.
+        .args(["--kafka-option", "max.partition.fetch.bytes=2000", "--kafka-option", "queued.min.messages=20"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert!(pipeline.try_wait().unwrap().is_none(), "the run ended before more records arrived");
+    broker.produce_from(&(AT_START..2 * AT_START).map(record).collect::<Vec<_>>());
+    let status = pipeline.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let mut read: Vec<String> = lines_of(&out)
+        .iter()
+        .map(|line| serde_json::from_slice::<Value>(line).unwrap()["user_id"].as_str().unwrap().to_string())
+        .collect();
+    read.sort();
+    let mut expected: Vec<String> = (0..AT_START).map(|i| format!("id{i}")).collect();
+    expected.sort();
+    let after: Vec<&String> = read.iter().filter(|id| expected.binary_search(id).is_err()).collect();
+    assert!(
+        after.is_empty(),
+        "{} records written after the start were read, such as {:?}",
+        after.len(),
+        after.iter().take(3).collect::<Vec<_>>()
+    );
+    assert!(read == expected, "not the {AT_START} records there at start, each once: {} read", read.len());
+}
+
+#[test]
 fn a_second_signal_exits_at_once_without_waiting_for_the_final_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let binary = build_in(dir.path(), "w2_signals", &CRASH_PROGRAM.replace("DELIVERY", "exactly_once"));

@@ -30,6 +30,7 @@ pub struct SplitConsumer<C: ConsumerContext + 'static> {
     queues: Vec<PartitionQueue>,
     batch: Batch,
     consumer: BaseConsumer<C>,
+    topic: CString,
 }
 
 impl<C: ConsumerContext + 'static> SplitConsumer<C> {
@@ -46,7 +47,9 @@ impl<C: ConsumerContext + 'static> SplitConsumer<C> {
         batch: usize,
         waker: Thread,
     ) -> Result<Self, String> {
-        let mut split = SplitConsumer { queues: Vec::with_capacity(partitions), batch: Batch::new(batch), consumer };
+        let name = CString::new(topic).map_err(|_| format!("topic `{topic}` has a NUL byte in its name"))?;
+        let mut split =
+            SplitConsumer { queues: Vec::with_capacity(partitions), batch: Batch::new(batch), consumer, topic: name };
         for partition in 0..partitions as i32 {
             let queue = PartitionQueue::split(&split.consumer, topic, partition, waker.clone())
                 .ok_or_else(|| format!("cannot read partition {partition} of `{topic}` on its own"))?;
@@ -57,6 +60,24 @@ impl<C: ConsumerContext + 'static> SplitConsumer<C> {
 
     pub fn consumer(&self) -> &BaseConsumer<C> {
         &self.consumer
+    }
+
+    /// The partition's end (high watermark) as the last fetch response for it
+    /// reported it, once one has come: not ListOffsets, which nisshi 0.7.0 gets wrong.
+    pub fn fetched_end(&self, partition: i32) -> Option<i64> {
+        let (mut low, mut high) = (-1i64, -1i64);
+        // SAFETY: the handle is valid while `self.consumer` lives, the topic is a
+        // NUL-terminated string, and librdkafka writes the two offsets only.
+        let error = unsafe {
+            rd::rd_kafka_get_watermark_offsets(
+                self.consumer.client().native_ptr(),
+                self.topic.as_ptr(),
+                partition,
+                &mut low,
+                &mut high,
+            )
+        };
+        (error == RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0).then_some(high)
     }
 
     /// Moves up to a batch of `partition`'s waiting messages (and events: its end,

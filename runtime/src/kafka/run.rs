@@ -55,6 +55,10 @@ struct PartitionState {
     next_offset: i64,
     /// Reached its end (`--until-end`): paused and no longer holding the watermark back.
     done: bool,
+    /// `--until-end`: the partition's end when the run started reading it (the high
+    /// watermark of its first fetch response); records from there on are left to the
+    /// next run, so that a topic written faster than it is read still ends.
+    end_at_start: Option<i64>,
     /// Had a record since the last idle check.
     seen: bool,
     idle: bool,
@@ -808,6 +812,7 @@ fn attempt<P: Pipeline>(
                         .map(|_| PartitionState {
                             next_offset: -1,
                             done: false,
+                            end_at_start: None,
                             seen: false,
                             idle: false,
                             last_active: now,
@@ -1223,10 +1228,20 @@ fn attempt<P: Pipeline>(
                 if reader.partitions[p].done || reader.partitions[p].held_back || split.poll(p) == 0 {
                     continue;
                 }
+                if config.until_end && reader.partitions[p].end_at_start.is_none() {
+                    reader.partitions[p].end_at_start = split.fetched_end(p as i32);
+                }
                 let mut i = 0;
                 while let Some(item) = split.get(i) {
                     i += 1;
                     match item {
+                        Polled::Message { partition, offset, .. }
+                            if reader.partitions[p].end_at_start.is_some_and(|end| offset >= end) =>
+                        {
+                            // Written after the run started: `--until-end` leaves it to the next run.
+                            reader.on_end(split.consumer(), &mut pipeline, config.until_end, partition)?;
+                            break;
+                        }
                         Polled::Message { partition, offset, payload } => {
                             polled += 1;
                             reader.on_message(
@@ -1247,6 +1262,10 @@ fn attempt<P: Pipeline>(
                             }
                         }
                     }
+                }
+                let state = &reader.partitions[p];
+                if !state.done && state.end_at_start.is_some_and(|end| state.next_offset >= end) {
+                    reader.on_end(split.consumer(), &mut pipeline, config.until_end, p as i32)?;
                 }
                 split.release();
             }
