@@ -17,11 +17,15 @@ PROGRAMS="w1-kafka w2-kafka"
 # shellcheck source=kafka-setup.sh
 source "$(dirname "$0")/kafka-setup.sh"
 
-# Prints "records-per-CPU-second wall-seconds peak-RSS-MB" of one run.
+# Prints "records-per-CPU-second wall-seconds peak-RSS-MB" of one run, after checking
+# that it read all N records (each program says so: the counters on standard output,
+# sluice's binaries in their summary on standard error).
 measure() {
     local out
-    $TIME -o "$WORK/time.txt" -f "TIME %U %S %e %M" "$@" >/dev/null 2>"$WORK/run.log" \
+    $TIME -o "$WORK/time.txt" -f "TIME %U %S %e %M" "$@" >"$WORK/run.out" 2>"$WORK/run.log" \
         || { echo "error: $* failed; see $WORK/run.log" >&2; exit 1; }
+    grep -q "read $N records" "$WORK/run.out" "$WORK/run.log" \
+        || { echo "error: $* did not read all $N records; see $WORK/run.log" >&2; exit 1; }
     out=$(grep '^TIME' "$WORK/time.txt")
     awk -v n="$N" -v line="$out" 'BEGIN { split(line, f, " "); cpu = f[2] + f[3];
         printf "%.0f %.2f %.1f\n", n / cpu, f[4], f[5] / 1024 }'
@@ -49,11 +53,11 @@ echo
 echo "median of $RUNS runs, $N records:"
 RAW=$(run_case "raw rdkafka consumer (count only)" "$TOOL" "$BROKERS" count bench-clicks | tee -a /dev/stderr | tail -1)
 BATCH=$(run_case "raw consumer, batch reads" "$TOOL" "$BROKERS" count-batch bench-clicks | tee -a /dev/stderr | tail -1)
-W1=$(run_case "W1 filter+project -> /dev/null" "$WORK/w1-kafka" --brokers "$BROKERS" --until-end --quiet \
+W1=$(run_case "W1 filter+project -> /dev/null" "$WORK/w1-kafka" --brokers "$BROKERS" --until-end \
     --checkpoint-dir "$WORK/ckpt" --group GROUP --output out=/dev/null | tee -a /dev/stderr | tail -1)
-W2=$(run_case "W2 window -> kafka, checkpoint 5s" "$WORK/w2-kafka" --brokers "$BROKERS" --until-end --quiet \
+W2=$(run_case "W2 window -> kafka, checkpoint 5s" "$WORK/w2-kafka" --brokers "$BROKERS" --until-end \
     --checkpoint-dir "$WORK/ckpt" --group GROUP --output late_clicks=/dev/null | tee -a /dev/stderr | tail -1)
-W2F=$(run_case "W2 window -> kafka, checkpoint 1s" "$WORK/w2-kafka" --brokers "$BROKERS" --until-end --quiet \
+W2F=$(run_case "W2 window -> kafka, checkpoint 1s" "$WORK/w2-kafka" --brokers "$BROKERS" --until-end \
     --checkpoint-interval 1s --checkpoint-dir "$WORK/ckpt" --group GROUP --output late_clicks=/dev/null | tee -a /dev/stderr | tail -1)
 echo
 awk -v raw="$RAW" -v batch="$BATCH" -v w1="$W1" -v w2="$W2" -v w2f="$W2F" 'BEGIN {

@@ -21,14 +21,16 @@ for _ in $(seq "$RUNS"); do
     for case in raw batch 5s 1s; do
         rm -rf "$WORK/ckpt"
         if [[ $case == raw ]]; then
-            /usr/bin/time -o "$WORK/time.txt" -f "%U %S %e" "$TOOL" "$BROKERS" count bench-clicks >/dev/null 2>&1
+            /usr/bin/time -o "$WORK/time.txt" -f "%U %S %e" "$TOOL" "$BROKERS" count bench-clicks >"$WORK/run.out" 2>&1
         elif [[ $case == batch ]]; then
-            /usr/bin/time -o "$WORK/time.txt" -f "%U %S %e" "$TOOL" "$BROKERS" count-batch bench-clicks >/dev/null 2>&1
+            /usr/bin/time -o "$WORK/time.txt" -f "%U %S %e" "$TOOL" "$BROKERS" count-batch bench-clicks >"$WORK/run.out" 2>&1
         else
-            /usr/bin/time -o "$WORK/time.txt" -f "%U %S %e" "$WORK/w2-kafka" --brokers "$BROKERS" --until-end --quiet \
+            /usr/bin/time -o "$WORK/time.txt" -f "%U %S %e" "$WORK/w2-kafka" --brokers "$BROKERS" --until-end \
                 --checkpoint-interval "$case" --checkpoint-dir "$WORK/ckpt" --group "bench-$(date +%s%N)" \
-                --output late_clicks=/dev/null >/dev/null 2>&1
+                --output late_clicks=/dev/null >"$WORK/run.out" 2>&1
         fi
+        # Every run must have read all N records (the counters and sluice's summary say so).
+        grep -q "read $N records" "$WORK/run.out" || { echo "error: the $case run did not read all $N records" >&2; exit 1; }
         cpu[$case]="${cpu[$case]:-} $(awk '{ print $1 + $2 }' "$WORK/time.txt")"
         wall[$case]="${wall[$case]:-} $(awk '{ print $3 }' "$WORK/time.txt")"
     done
