@@ -60,6 +60,13 @@ impl Checker<'_> {
                 done(PlanKind::Filter { predicate }, flow)
             }
             StageKind::Select(items) => {
+                if items.is_empty() {
+                    self.report(
+                        Diagnostic::warning(Code::W0008, "`select {}` keeps no field")
+                            .with_primary(span, "every record leaves this stage empty")
+                            .with_help("name the fields to keep: `select { url, bytes }`, or remove the stage"),
+                    );
+                }
                 let (fields, event_time) = self.projection(items, &flow, false);
                 let record =
                     RecordType::anonymous(fields.iter().map(|(n, e)| Field::new(n.clone(), e.ty.clone())).collect());

@@ -192,6 +192,8 @@ codes! {
         "The extern fn is declared but never called.";
     W0007 = 7, "input listed twice in one `from`",
         "A `from` lists the same source or stream twice. Its records go through the pipeline once all the same (unlike a union of a stream with itself in Spark or Flink, which doubles it), so the second is redundant, or a typo for another input.";
+    W0008 = 8, "`select` of no field",
+        "`select {}` keeps no field, so every record after it is empty (`{}` in JSON, an empty row in CSV, a Parquet file without columns). Name the fields to keep, or remove the stage.";
 
     // --- E09xx: internal -----------------------------------------------------
     E0901 = 901, "internal compiler error",
