@@ -24,8 +24,7 @@ measure() {
     local out
     $TIME -o "$WORK/time.txt" -f "TIME %U %S %e %M" "$@" >"$WORK/run.out" 2>"$WORK/run.log" \
         || { echo "error: $* failed; see $WORK/run.log" >&2; exit 1; }
-    grep -q "read $N records" "$WORK/run.out" "$WORK/run.log" \
-        || { echo "error: $* did not read all $N records; see $WORK/run.log" >&2; exit 1; }
+    read_all "$WORK/run.out" "$WORK/run.log"
     out=$(grep '^TIME' "$WORK/time.txt")
     awk -v n="$N" -v line="$out" 'BEGIN { split(line, f, " "); cpu = f[2] + f[3];
         printf "%.0f %.2f %.1f\n", n / cpu, f[4], f[5] / 1024 }'

@@ -29,8 +29,7 @@ for _ in $(seq "$RUNS"); do
                 --checkpoint-interval "$case" --checkpoint-dir "$WORK/ckpt" --group "bench-$(date +%s%N)" \
                 --output late_clicks=/dev/null >"$WORK/run.out" 2>&1
         fi
-        # Every run must have read all N records (the counters and sluice's summary say so).
-        grep -q "read $N records" "$WORK/run.out" || { echo "error: the $case run did not read all $N records" >&2; exit 1; }
+        read_all "$WORK/run.out"
         cpu[$case]="${cpu[$case]:-} $(awk '{ print $1 + $2 }' "$WORK/time.txt")"
         wall[$case]="${wall[$case]:-} $(awk '{ print $3 }' "$WORK/time.txt")"
     done

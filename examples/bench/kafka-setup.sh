@@ -3,6 +3,12 @@
 # named in PROGRAMS, starts a broker of its own on PORT (stopped on exit), and
 # produces N generated records to `bench-clicks` (4 partitions).
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# Fails unless a run read all N records: the counters print it on standard
+# output, sluice's binaries in their summary on standard error.
+read_all() {
+    grep -q "read $N records" "$@" || { echo "error: a run did not read all $N records; see $*" >&2; exit 1; }
+}
 ROOT=$(cd "$HERE/../.." && pwd)
 WORK=${SLUICE_BENCH_DIR:-${TMPDIR:-/tmp}/sluice-bench}
 CACHE=${SLUICE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice}

@@ -397,16 +397,8 @@ impl Checker<'_> {
                     allowed.extend(common);
                     let set = self.option_set(&source.options, &allowed, "kafka", "source");
                     let mut topics = Vec::new();
-                    // Literal topic names and where they are, for the check that no topic is read twice.
-                    match (set.get("topic"), set.get("topics")) {
-                        (Some(topic), None) => literal_topics.push(&topic.value),
-                        (None, Some(list)) => {
-                            if let OptionValueKind::List(values) = &list.value.kind {
-                                literal_topics.extend(values);
-                            }
-                        }
-                        _ => {}
-                    }
+                    // `literal_topics` keeps the names and where they are, for the check that no
+                    // topic is read twice.
                     match (set.get("topic"), set.get("topics")) {
                         (Some(topic), Some(list)) => self.report(
                             Diagnostic::error(Code::E0509, "a source takes `topic` or `topics`, not both")
@@ -414,9 +406,13 @@ impl Checker<'_> {
                                 .with_secondary(topic.name.span, "`topic` here")
                                 .with_help("put every topic in `topics: [...]`"),
                         ),
-                        (Some(topic), None) => topics.extend(self.setting(&topic.value)),
+                        (Some(topic), None) => {
+                            literal_topics.push(&topic.value);
+                            topics.extend(self.setting(&topic.value))
+                        }
                         (None, Some(list)) => match &list.value.kind {
                             OptionValueKind::List(values) if !values.is_empty() => {
+                                literal_topics.extend(values);
                                 topics.extend(values.iter().filter_map(|v| self.setting(v)))
                             }
                             _ => self.bad_value(

@@ -569,8 +569,8 @@ fn align<P: Pipeline>(
 }
 
 /// Whether a partition `lead` ms ahead of the slowest should be held back (Some(true))
-/// or read again (Some(false)); resuming waits until it is within half the drift, so
-/// a partition at the edge is not paused and resumed on every check.
+/// or read again (Some(false)); reading again waits until it is within half the drift,
+/// so a partition at the edge is not held back and let go on every check.
 fn alignment_change(held_back: bool, lead: i64, drift: i64) -> Option<bool> {
     if !held_back && lead > drift {
         Some(true)
@@ -797,8 +797,9 @@ fn attempt<P: Pipeline>(
             let now = Instant::now();
             // Each partition read from its own queue, in batches (see kafka/queue.rs);
             // split before `assign`, so that no message reaches the shared queue.
+            // A partition that cannot have its own queue will not have one on a retry either.
             let split = SplitConsumer::new(consumer, &topic, ids.len(), BATCH, std::thread::current())
-                .map_err(Failure::Retry)?;
+                .map_err(Failure::Fatal)?;
             let topic_index = inputs.len();
             inputs.push(TopicInput {
                 split,
